@@ -1,0 +1,29 @@
+"""The `gridline` command. Each group lives in its own module; bad input exits 2 with one line."""
+
+import sys
+
+import typer
+
+from gridline.cli import calendar, db, demo, rules, run, ticket
+from models.intake import InputError
+from models.rules import RuleFileError
+
+app = typer.Typer(help="Gridline: 95598 ticket orchestration on Prefect.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.add_typer(db.app, name="db")
+app.add_typer(demo.app, name="demo")
+app.add_typer(ticket.app, name="ticket")
+app.add_typer(rules.app, name="rules")
+app.add_typer(calendar.app, name="calendar")
+app.command("up")(run.up)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, prog_name="gridline", standalone_mode=True)
+    except InputError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        sys.exit(2)
+    except RuleFileError as exc:
+        print(f"错误：规则文件无效 | error: bad rule file: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,53 @@
+"""What every command shares: settings, the working calendar, time parsing and output."""
+
+import json
+from datetime import datetime
+
+import pendulum
+import typer
+from sqlalchemy.orm import Session
+
+from gridline.settings import Settings, get_settings
+from models.calendar import WorkCalendar
+from models.intake import InputError
+from tasks.calendar_store import load_work_calendar
+
+def calendar_for(session: Session, settings: Settings | None = None) -> WorkCalendar:
+    settings = settings or get_settings()
+    return load_work_calendar(session, settings.timezone, settings.workday_start,
+                              settings.workday_end)
+
+
+def warn_fallback_years(calendar: WorkCalendar) -> None:
+    """Say which years were counted Monday-Friday because no official schedule is known."""
+    for year in sorted(calendar.fallback_years):
+        message = (f"警告：{year} 年的法定节假日安排尚未载入，按周一至周五计算工作日；"
+                   f"请用 gridline calendar load 载入官方安排 | warning: no official holiday "
+                   f"schedule for {year}; working days counted Monday-Friday")
+        typer.echo(message, err=True)
+
+
+def parse_instant(field: str, text: str) -> datetime:
+    """An ISO 8601 time that must carry its offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, "时间格式无效，应为 ISO 8601",
+                         f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise InputError(field, "时间须带时区偏移，如 +08:00",
+                         f"time needs an offset, e.g. {text}+08:00")
+    return value
+
+
+def local_iso(value: datetime, settings: Settings | None = None) -> str:
+    tz = (settings or get_settings()).timezone
+    return pendulum.instance(value).in_timezone(tz).isoformat()
+
+
+def local_date(value: datetime, timezone: str):
+    return pendulum.instance(value).in_timezone(timezone).date()
+
+
+def echo_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -1,0 +1,101 @@
+"""gridline ticket: create and show tickets."""
+
+import pendulum
+import typer
+
+from gridline.cli.common import (calendar_for, echo_json, local_iso, parse_instant,
+                                 warn_fallback_years)
+from gridline.db import session_scope
+from models.intake import parse_intake
+from models.ticket import Ticket
+from tasks.rule_store import load_rules
+from tasks.tickets import create_ticket, get_ticket
+
+app = typer.Typer(help="Tickets.", no_args_is_help=True)
+
+
+def ticket_summary(ticket: Ticket) -> dict:
+    return {
+        "number": ticket.number,
+        "type": ticket.type.value,
+        "type_label": ticket.type.label,
+        "subtype": ticket.subtype,
+        "status": ticket.status.value,
+        "status_label": ticket.status.label,
+        "region": ticket.region.code,
+        "area_kind": ticket.area_kind.value,
+        "received_at": local_iso(ticket.received_at),
+        "rule_version": ticket.rule_version,
+        "due": {c.clock: local_iso(c.due_at) for c in ticket.clocks},
+    }
+
+
+@app.command()
+def create(
+    type: str = typer.Option(..., "--type", help="consultation|fault_repair|complaint|report|opinion|suggestion|business"),
+    phone: str = typer.Option(..., help="caller's phone"),
+    name: str = typer.Option(..., help="caller's name"),
+    address: str = typer.Option(...),
+    content: str = typer.Option(...),
+    region: str | None = typer.Option(None, help="region code; default the customer's"),
+    subtype: str | None = typer.Option(None),
+    channel: str = typer.Option("phone"),
+    urgency: str = typer.Option("normal"),
+    received_at: str | None = typer.Option(None, help="ISO 8601 with offset; default now"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Validate and store a ticket; print its number and every due time."""
+    data = dict(type=type, phone=phone, name=name, address=address, content=content,
+                region=region, subtype=subtype, channel=channel, urgency=urgency)
+    if received_at is not None:
+        data["received_at"] = parse_instant("received_at", received_at)
+    intake = parse_intake(data)
+    with session_scope() as session:
+        calendar = calendar_for(session)
+        ticket = create_ticket(session, intake, now=pendulum.now("UTC"), calendar=calendar,
+                               rules=load_rules(session))
+        summary = ticket_summary(ticket)
+    warn_fallback_years(calendar)
+    if as_json:
+        echo_json(summary)
+        return
+    typer.echo(f"工单号 {summary['number']}  {ticket.type.label}  受理时间 {summary['received_at']}")
+    for clock in ticket.clocks:
+        typer.echo(f"  {clock.label}（{clock.clock}）期限 {local_iso(clock.due_at)}")
+
+
+@app.command()
+def show(number: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Print a ticket with its clocks, steps and timeline."""
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        summary = ticket_summary(ticket) | {
+            "content": ticket.content,
+            "caller": {"name": ticket.caller_name, "phone": ticket.caller_phone,
+                       "address": ticket.address},
+            "flow_run_id": ticket.flow_run_id,
+            "steps": [{
+                "step": s.step_key, "attempt": s.attempt, "status": s.status.value,
+                "department": s.department.name if s.department else None,
+                "opened_at": local_iso(s.opened_at),
+                "due_at": local_iso(s.due_at) if s.due_at else None,
+                "completed_at": local_iso(s.completed_at) if s.completed_at else None,
+            } for s in ticket.steps],
+            "timeline": [{
+                "at": local_iso(e.at), "kind": e.kind, "actor": e.actor, "message": e.message,
+            } for e in ticket.events],
+        }
+    if as_json:
+        echo_json(summary)
+        return
+    typer.echo(f"工单号 {summary['number']}  {summary['type_label']}  状态 {summary['status_label']}")
+    typer.echo(f"客户 {summary['caller']['name']}  {summary['caller']['phone']}  "
+               f"{summary['caller']['address']}")
+    typer.echo(f"内容 {summary['content']}")
+    for clock, due in summary["due"].items():
+        typer.echo(f"  期限 {clock}: {due}")
+    for step in summary["steps"]:
+        typer.echo(f"  环节 {step['step']}#{step['attempt']} {step['status']} {step['department'] or ''}")
+    typer.echo("时间线：")
+    for event in summary["timeline"]:
+        typer.echo(f"  {event['at']}  {event['actor']}  {event['message']}")

@@ -1,0 +1,13 @@
+"""The data and the rules: tables, forms, the working calendar, deadline rules. Pure."""
+
+from models.base import Base
+from models.calendar import CalendarOverride, WorkCalendar
+from models.customer import Customer
+from models.org import Department, Region, Staff
+from models.rules import DeadlineRule
+from models.ticket import Event, Step, Ticket, TicketClock
+
+__all__ = [
+    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "Region",
+    "Staff", "Step", "Ticket", "TicketClock", "WorkCalendar",
+]

@@ -1,0 +1,1 @@
+"""Units of I/O and computation: database reads and writes, notifications, files."""

@@ -1,0 +1,56 @@
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gridline.db import session_scope, upgrade_schema
+from tasks.rule_store import ensure_default_rules
+from tests.postgres import Cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Cluster | str]:
+    """A real PostgreSQL: GRIDLINE_TEST_POSTGRES_URL if given, else a cluster started here."""
+    if os.environ.get("GRIDLINE_TEST_POSTGRES_URL"):
+        yield os.environ["GRIDLINE_TEST_POSTGRES_URL"]
+        return
+    # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
+    root = Path(tempfile.mkdtemp(prefix="gridline-pg-"))
+    cluster = Cluster(root)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def _fresh_postgres_database(server: Cluster | str) -> str:
+    admin_url = server if isinstance(server, str) else server.url()
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, tmp_path) -> str:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gridline.db'}"
+    return _fresh_postgres_database(request.getfixturevalue("postgres_server"))
+
+
+@pytest.fixture
+def db_url(empty_db_url, monkeypatch) -> str:
+    """A migrated database with the default deadline rules, set as GRIDLINE_DATABASE_URL."""
+    upgrade_schema(empty_db_url)
+    with session_scope(empty_db_url) as session:
+        ensure_default_rules(session)
+    monkeypatch.setenv("GRIDLINE_DATABASE_URL", empty_db_url)
+    return empty_db_url
