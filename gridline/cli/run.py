@@ -9,8 +9,8 @@ import time
 import typer
 
 from gridline.cli.demo import seed_if_empty
-from gridline.db import session_scope, upgrade_schema
-from gridline.settings import get_settings
+from tasks.db import session_scope, upgrade_schema
+from tasks.settings import get_settings
 from tasks.rule_store import ensure_default_rules
 
 

@@ -1,11 +1,11 @@
-"""Configuration from GRIDLINE_* environment variables (and an optional .env file)."""
+"""Configuration (shared by the CLI, flows and portal) from GRIDLINE_* environment variables (and an optional .env file)."""
 
 from datetime import time
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gridline import PROJECT_ROOT
+from models.paths import PROJECT_ROOT
 
 
 class Settings(BaseSettings):
