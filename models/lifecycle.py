@@ -9,6 +9,7 @@ before it goes elsewhere (an unsatisfied customer reopens a complaint twice, the
 The target "back" is the handoff step the ticket last went through (return, send back, reopen).
 """
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, get_args
@@ -235,3 +236,52 @@ def load_lifecycles(folder: Path) -> dict[TicketType, LifecycleSpec]:
     if missing:
         raise LifecycleFileError(folder, 0, "type", f"no declaration for {', '.join(missing)}")
     return specs
+
+
+class Walk:
+    """Where a ticket is in its declaration, rebuilt the same way on every re-run from the step
+    rows: how often each step was entered (its attempt), where "back" leads, which department a
+    re-dispatch chose, and how often each limited transition was taken."""
+
+    def __init__(self, spec: LifecycleSpec):
+        self.spec = spec
+        self.key: str | None = spec.steps[0].key
+        self.attempts: dict[str, int] = {}
+        self.taken: dict[tuple[str, str], int] = {}
+        self.back: str | None = None
+        self.chosen_department: dict[str, str] = {}  # handoff step -> department code
+        self.note = ""  # why the next step opens, for its timeline entry
+        self.reopened = 0
+        self.facts: dict = {}  # what later messages may quote: the known fault it was linked to
+
+    def enter(self) -> tuple[StepSpec, int]:
+        step = self.spec.step(self.key)
+        self.attempts[step.key] = self.attempts.get(step.key, 0) + 1
+        if step.kind == StepKind.handoff:
+            self.back = step.key
+        return step, self.attempts[step.key]
+
+    def leave(self, step: StepSpec, outcome: str, data: dict) -> None:
+        """Follow the transition of `outcome`; `key` becomes None after the close step."""
+        transition = self.spec.transition(step, outcome)
+        self.note = ""
+        if "linked_no" in data:
+            self.facts = {"linked_no": data["linked_no"],
+                          "known_at": datetime.fromisoformat(data["linked_at"])}
+        if transition is None:
+            self.key = None
+            return
+        target = transition.to
+        if transition.at_most is not None:
+            taken = self.taken[step.key, outcome] = self.taken.get((step.key, outcome), 0) + 1
+            if taken > transition.at_most:
+                target, self.note = transition.then, f"第{taken}次{outcome}，升级处理。"
+            else:
+                self.reopened += 1
+                self.note = f"{outcome}，第{taken}次重新处理。"
+        if step.form == "redispatch":
+            self.chosen_department[self.back] = data["department"]
+            self.note = f"转派至{data['department']}。"
+        elif target == BACK:
+            self.note = self.note or f"{step.title}{outcome}。"
+        self.key = self.back if target == BACK else target

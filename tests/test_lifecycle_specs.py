@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from gridline import PROJECT_ROOT
+from models.paths import PROJECT_ROOT
 from models.enums import TicketType
 from models.forms import FORMS, StepFormError, validate_form
 from models.intake import InputError
