@@ -1,15 +1,17 @@
-"""Configuration (shared by the CLI, flows and portal) from GRIDLINE_* environment variables (and an optional .env file)."""
+"""Configuration, shared by the CLI, flows and portal: GRIDLINE_* environment variables or .env."""
 
 from datetime import time
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
 from models.paths import PROJECT_ROOT
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gridline.db'}"
     timezone: str = "Asia/Shanghai"
@@ -24,6 +26,10 @@ class Settings(BaseSettings):
     step_wait_days: int = 365
     # How long `step complete` waits for a run that has not reached its wait yet.
     resume_wait_seconds: int = 60
+    # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
+    smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    outbox: DeliveryPolicy = DeliveryPolicy()
 
 
 def get_settings() -> Settings:
