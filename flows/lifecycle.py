@@ -14,6 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
+from prefect.settings import PREFECT_API_URL
 
 from models.enums import TicketType
 from models.forms import FORMS
@@ -62,13 +63,12 @@ def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str
 def _enter(session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
            now: datetime) -> Step:
     """The step's row, written now: open for a person, done for the system."""
-    context = {"reopened": walk.reopened, **walk.facts}
     if step.kind in HUMAN_KINDS:
         chosen = walk.chosen_department.get(step.key)
         department, assignee = (find_department(session, chosen), None) if chosen \
             else resolve_department(session, ticket.region, step.to)
         return open_step(session, ticket, step, attempt, department=department,
-                         assignee=assignee, now=now, note=walk.note, context=context)
+                         assignee=assignee, now=now, note=walk.note)
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
         window = timedelta(minutes=get_settings().known_fault_window_minutes)
         known = find_known_fault(session, ticket, window)
@@ -77,10 +77,10 @@ def _enter(session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
         message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
         return record_system_step(session, ticket, step, attempt,
                                   outcome="known" if known else "unknown", detail=detail,
-                                  message=message, now=now, note=walk.note, context=context)
+                                  message=message, now=now, note=walk.note)
     message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
     return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
-                              message=message, now=now, note=walk.note, context=context)
+                              message=message, now=now, note=walk.note)
 
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
@@ -126,3 +126,8 @@ def start_lifecycle(session, ticket: Ticket) -> str:
         tags=[f"type:{ticket.type.value}", f"region:{ticket.region.code}",
               f"department:{first_department(session, ticket)}"])
     return str(run.id)
+
+
+def prefect_api_configured() -> bool:
+    """A Prefect server to start runs on (without one, Prefect would start a throwaway one)."""
+    return bool(PREFECT_API_URL.value())

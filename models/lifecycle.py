@@ -9,7 +9,6 @@ before it goes elsewhere (an unsatisfied customer reopens a complaint twice, the
 The target "back" is the handoff step the ticket last went through (return, send back, reopen).
 """
 
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, get_args
@@ -251,8 +250,6 @@ class Walk:
         self.back: str | None = None
         self.chosen_department: dict[str, str] = {}  # handoff step -> department code
         self.note = ""  # why the next step opens, for its timeline entry
-        self.reopened = 0
-        self.facts: dict = {}  # what later messages may quote: the known fault it was linked to
 
     def enter(self) -> tuple[StepSpec, int]:
         step = self.spec.step(self.key)
@@ -265,9 +262,6 @@ class Walk:
         """Follow the transition of `outcome`; `key` becomes None after the close step."""
         transition = self.spec.transition(step, outcome)
         self.note = ""
-        if "linked_no" in data:
-            self.facts = {"linked_no": data["linked_no"],
-                          "known_at": datetime.fromisoformat(data["linked_at"])}
         if transition is None:
             self.key = None
             return
@@ -277,7 +271,6 @@ class Walk:
             if taken > transition.at_most:
                 target, self.note = transition.then, f"第{taken}次{outcome}，升级处理。"
             else:
-                self.reopened += 1
                 self.note = f"{outcome}，第{taken}次重新处理。"
         if step.form == "redispatch":
             self.chosen_department[self.back] = data["department"]

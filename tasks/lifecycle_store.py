@@ -54,7 +54,7 @@ def find_department(session: Session, code: str) -> Department | None:
 
 def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
               department: Department, assignee: Staff | None, now: datetime,
-              note: str = "", context: dict | None = None) -> Step:
+              note: str = "") -> Step:
     """The open row of a human step (created once): department, due time, status, messages."""
     existing = find_step(session, ticket, spec.key, attempt)
     if existing is not None:
@@ -65,12 +65,12 @@ def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
                 status=StepStatus.open, opened_at=now, due_at=due)
     return _insert(session, ticket, step, spec, now, kind="step_opened",
                    message=f"{note}{spec.title}：派至{department.name}"
-                           + (f"（{assignee.name}）" if assignee else ""), context=context)
+                           + (f"（{assignee.name}）" if assignee else ""))
 
 
 def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
                        outcome: str, detail: dict[str, Any], message: str, now: datetime,
-                       note: str = "", context: dict | None = None) -> Step:
+                       note: str = "") -> Step:
     """A step no one fills (check, notice, close), recorded as done once."""
     existing = find_step(session, ticket, spec.key, attempt)
     if existing is not None:
@@ -80,12 +80,11 @@ def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt
     if spec.kind == StepKind.close:
         ticket.closed_at = now
     return _insert(session, ticket, step, spec, now, kind=spec.kind.value,
-                   message=f"{note}{spec.title}：{message}", detail=detail, context=context)
+                   message=f"{note}{spec.title}：{message}", detail=detail)
 
 
 def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: datetime, *,
-            kind: str, message: str, detail: dict | None = None,
-            context: dict | None = None) -> Step:
+            kind: str, message: str, detail: dict | None = None) -> Step:
     savepoint = session.begin_nested()
     session.add(step)
     try:
@@ -96,7 +95,7 @@ def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: d
     ticket.status = spec.ticket_status()
     session.add(Event(ticket_id=ticket.id, at=now, kind=kind, actor=SYSTEM, message=message,
                       detail={"step": spec.key, "attempt": step.attempt, **(detail or {})}))
-    notify(session, ticket, step, spec.notify.get("entry", []), "entry", now, context)
+    notify(session, ticket, step, spec.notify.get("entry", []), "entry", now)
     session.flush()
     return step
 

@@ -13,7 +13,7 @@ from tasks.outbox import enqueue
 
 
 def notify(session: Session, ticket: Ticket, step: Step, notices: list[Notice], stage: str,
-           now: datetime, extra: dict | None = None) -> None:
+           now: datetime) -> None:
     """Queue each notice once: the key is the step row's id, so a re-run queues nothing more."""
     for notice in notices:
         staff = None if notice.to == Audience.customer else _staff_for(session, ticket, step,
@@ -26,7 +26,7 @@ def notify(session: Session, ticket: Ticket, step: Step, notices: list[Notice], 
             continue  # no one to tell on that channel (a customer has no e-mail on file)
         enqueue(session, key=f"step:{step.id}:{stage}:{notice.to}:{notice.channel}",
                 channel=notice.channel, recipient=recipient, template=notice.template,
-                context=_context(ticket, step) | (extra or {}), now=now, ticket_id=ticket.id,
+                context=_context(ticket, step), now=now, ticket_id=ticket.id,
                 step_id=step.id, to_customer=notice.to == Audience.customer,
                 urgent=ticket.urgency != Urgency.normal)
 
