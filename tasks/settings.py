@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # The lifecycle declarations, one YAML page per ticket type; a centre may keep its own.
+    lifecycles_dir: Path = PROJECT_ROOT / "flows" / "lifecycles"
     # Lifecycles: a fault ticket of the same area within this window is the same known fault.
     known_fault_window_minutes: int = 120
     # A suspended lifecycle run fails after this long; deadlines are the audit's, not this timeout.

@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from models.paths import PROJECT_ROOT
+from tasks.settings import get_settings
 from models.enums import TicketType
 from models.forms import FORMS, StepFormError, validate_form
 from models.intake import InputError
 from models.lifecycle import (BACK, HUMAN_KINDS, LifecycleFileError, StepKind, load_lifecycles,
                               read_lifecycle)
 
-FOLDER = PROJECT_ROOT / "flows" / "lifecycles"
+FOLDER = get_settings().lifecycles_dir
 
 
 def reachable(spec) -> set[str]:
