@@ -176,6 +176,9 @@ def ticket(url: str, number: str) -> dict:
 
 
 REPLY = {"result": "已处理", "reply_text": "已按政策处理并答复"}
+RETURNING = [("handle", {"result": "退单", "reply_text": "不属于本部门"}),
+             ("redispatch", {"department": "D3202-marketing", "note": "转无锡"}),
+             ("handle", REPLY), ("reply", {"reply_text": "已答复"})]
 HAPPY = {
     "consultation": [("answer", {"result": "转部门"}), ("handle", REPLY),
                      ("reply", {"reply_text": "已电话告知客户"})],
@@ -186,7 +189,7 @@ HAPPY = {
                   ("inspect", REPLY), ("review", {"result": "通过"}), ("callback", {"result": "满意"})],
     "report": [("inspect", REPLY), ("review", {"result": "通过"}),
                ("reply", {"reply_text": "已告知举报人调查结果"})],
-    "opinion": [("handle", REPLY), ("reply", {"reply_text": "已答复"})],
+    "opinion": RETURNING,  # a return and re-dispatch on the way
     "suggestion": [("handle", REPLY), ("reply", {"reply_text": "已答复"})],
     "business": [("handle", REPLY), ("callback", {"result": "满意"})],
 }
@@ -194,15 +197,12 @@ UNSATISFIED = {"result": "不满意", "note": "问题没有解决"}
 REOPENING = [("contact", {"result": "转责任部门", "note": "已联系"})] + [
     ("handle", REPLY), ("review", {"result": "通过"}), ("callback", UNSATISFIED)] * 2 + [
     ("escalate", {"decision": "值班长亲自协调处理"})]
-RETURNING = [("handle", {"result": "退单", "reply_text": "不属于本部门"}),
-             ("redispatch", {"department": "D3202-marketing", "note": "转无锡"}),
-             ("handle", REPLY), ("reply", {"reply_text": "已答复"})]
 
 
 @pytest.fixture(scope="module")
 def journeys(centre):
-    """Every journey at once: each type's plain path, a return and re-dispatch, a complaint whose
-    customer stays unsatisfied, and a fault already reported in the same area."""
+    """Every journey at once: each type to closed (the opinion returned and re-dispatched on the
+    way), a complaint whose customer stays unsatisfied, a fault already reported in the area."""
     capsys = Capture()
     with pytest.MonkeyPatch.context() as patch, redirect_stdout(capsys.out), \
             redirect_stderr(capsys.err), \
@@ -213,10 +213,8 @@ def journeys(centre):
                                            else {})) for t in HAPPY}
         numbers["known_fault"] = create(capsys, "fault_repair", received_at="2026-12-15T10:20:00+08:00")
         numbers["reopening"] = create(capsys, "complaint")
-        numbers["returning"] = create(capsys, "opinion")
         scripts = {numbers[t]: list(steps) for t, steps in HAPPY.items()}
         scripts[numbers["reopening"]] = list(REOPENING)
-        scripts[numbers["returning"]] = list(RETURNING)
         started = time.monotonic()
         drive(capsys, centre.db_url, scripts)
         wait_closed(centre.db_url, list(numbers.values()))
@@ -267,7 +265,7 @@ def test_a_known_fault_is_linked_and_the_caller_told_without_a_crew(live, journe
 
 
 def test_a_return_is_re_dispatched_to_the_chosen_department(live, journeys):
-    t = ticket(live.db_url, journeys["returning"])
+    t = ticket(live.db_url, journeys["opinion"])
     assert t["departments"][("handle", 1)] == "D320102-marketing"
     assert t["departments"][("handle", 2)] == "D3202-marketing"
     kinds = [kind for kind, _ in t["events"]]
