@@ -16,6 +16,7 @@ import pendulum
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
+from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Cancelled
 from sqlalchemy import func, select
@@ -323,6 +324,29 @@ def test_an_invalid_form_or_a_step_not_open_is_refused_and_changes_nothing(live,
     assert unknown_staff.code == 2 and "field by" in unknown_staff.err
     assert ticket(live.db_url, number) == before
     assert run_state(before["run"]).state.is_paused()
+    with pytest.raises(RuntimeError):  # the server checks a resume against the form's schema too
+        resume_flow_run(UUID(before["run"]), run_input={"result": "不知道", "reply_text": "x"})
+    assert ticket(live.db_url, number) == before
+
+
+def test_an_admin_may_resume_from_the_prefect_ui_with_the_same_form(live, capsys):
+    number = create(capsys, "suggestion")
+    deadline = time.monotonic() + 90
+    while not waiting_at(live.db_url, number, "handle"):
+        assert time.monotonic() < deadline, "the handle step never opened"
+        time.sleep(0.5)
+    run_id = UUID(ticket(live.db_url, number)["run"])
+    with get_client(sync_client=True) as client:
+        keyset = client.read_flow_run(run_id).state.state_details.run_input_keyset
+        schema = client.read_flow_run_input(run_id, keyset["schema"])
+        description = client.read_flow_run_input(run_id, keyset["description"])
+    assert "处理结果" in schema and number in description
+    resume_flow_run(run_id, run_input=REPLY)  # what the UI's resume button sends
+    while not waiting_at(live.db_url, number, "reply"):
+        assert time.monotonic() < deadline + 90, "the run never went on to the reply step"
+        time.sleep(0.5)
+    events = ticket(live.db_url, number)["events"]
+    assert any(kind == "step_done" and REPLY["reply_text"] in message for kind, message in events)
 
 
 def test_a_dead_run_is_restarted_and_continues_without_repeating_anything(live, capsys):
