@@ -6,8 +6,11 @@ from models.customer import Customer
 from models.org import Department, Region, Staff
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
+from models.workforce import (CallRecord, HandoverItem, IndicatorReading, RosterShift,
+                              StaffingPlan)
 
 __all__ = [
-    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "Region",
-    "Staff", "Step", "Ticket", "TicketClock", "WorkCalendar",
+    "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule", "Department", "Event",
+    "HandoverItem", "IndicatorReading", "Region", "RosterShift", "Staff", "StaffingPlan", "Step",
+    "Ticket", "TicketClock", "WorkCalendar",
 ]
