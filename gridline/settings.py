@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
+    workforce_file: Path | None = None
 
 
 def get_settings() -> Settings:

@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, rules, run, ticket
+from gridline.cli import calendar, db, demo, rules, run, ticket, workforce
 from models.intake import InputError
 from models.rules import RuleFileError
 
@@ -16,6 +16,9 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.command("up")(run.up)
+app.add_typer(workforce.calls_app, name="calls")
+app.command("forecast")(workforce.forecast)
+app.command("staffing")(workforce.staffing)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,133 @@
+"""gridline calls / forecast / staffing / roster: workforce planning from the centre's call history."""
+
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pendulum
+import typer
+
+from gridline.cli.common import echo_json, local_iso, parse_instant
+from gridline.db import session_scope
+from gridline.settings import get_settings
+from models.intake import InputError
+from models.workforce_config import WorkforceConfig, load_workforce_config
+from tasks.calls import import_calls, read_rows
+from tasks.planning import GroupPlan, make_plan, store_plan
+
+calls_app = typer.Typer(help="Call records and live indicators.", no_args_is_help=True)
+
+NOW_HELP = "the current time, ISO 8601 with offset (default: now)"
+
+
+def workforce_config() -> WorkforceConfig:
+    return load_workforce_config(get_settings().workforce_file)
+
+
+def now_or(text: str | None) -> datetime:
+    return parse_instant("now", text) if text else pendulum.now("UTC")
+
+
+def start_day(text: str | None, now: datetime, timezone: str) -> date:
+    """The first day to plan: the given date, else tomorrow in the centre's time zone."""
+    if text is None:
+        return pendulum.instance(now).in_timezone(timezone).date() + timedelta(days=1)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError("from", "日期格式无效，应为 YYYY-MM-DD", f"not a date: {text!r}") from None
+
+
+@calls_app.command("import")
+def import_file(file: Path, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Load call records from csv or xlsx; bad rows are listed, good rows land together."""
+    settings = get_settings()
+    with session_scope() as session:
+        report = import_calls(session, read_rows(file), settings.timezone)
+    if as_json:
+        echo_json({"added": report.added, "duplicates": report.duplicates, "bad": report.bad})
+    else:
+        typer.echo(f"导入话单 {report.added} 条，重复跳过 {report.duplicates} 条，"
+                   f"错误 {len(report.bad)} 行")
+        for bad in report.bad:
+            typer.echo(f"  第 {bad['row']} 行 字段 {bad['field']}：{bad['reason']}")
+    if report.bad:
+        sys.exit(1)
+
+
+def _plan(now: str | None, start: str | None, days: int, with_staffing: bool) -> list[GroupPlan]:
+    settings, config = get_settings(), workforce_config()
+    moment = now_or(now)
+    first = start_day(start, moment, settings.timezone)
+    if not 1 <= days <= 31:
+        raise InputError("days", "天数须在 1 到 31 之间", "days must be between 1 and 31")
+    with session_scope() as session:
+        plans = make_plan(session, now=moment, config=config, timezone=settings.timezone,
+                          start=first, days=days, with_staffing=with_staffing)
+        if not plans:
+            raise InputError("calls", "没有话单历史，请先 gridline calls import",
+                             "no call history: run gridline calls import first")
+        if with_staffing:
+            store_plan(session, plans, made_at=moment)
+    return plans
+
+
+def _backtest_json(plan: GroupPlan) -> dict | None:
+    test = plan.backtest
+    return test and {"mape": round(test.mape, 4), "seasonal_naive_mape": round(test.naive_mape, 4),
+                     "intervals": test.intervals}
+
+
+def _backtest_line(plan: GroupPlan) -> str:
+    test = plan.backtest
+    if test is None:
+        return "回测：历史不足两周以上，无法回测"
+    return (f"回测 MAPE {test.mape:.1%}（季节朴素法 {test.naive_mape:.1%}，"
+            f"{test.intervals} 个时段）")
+
+
+def forecast(days: int = typer.Option(7, help="days to forecast"),
+             start: str | None = typer.Option(None, "--from", help="first day (default tomorrow)"),
+             now: str | None = typer.Option(None, help=NOW_HELP),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Calls per business group and 30-minute interval, with the back-test error."""
+    plans = _plan(now, start, days, with_staffing=False)
+    if as_json:
+        echo_json([{"group": p.group, "backtest": _backtest_json(p),
+                    "intervals": [{"start": local_iso(i.start), "calls": round(i.calls, 2)}
+                                  for i in p.intervals]} for p in plans])
+        return
+    for p in plans:
+        typer.echo(f"{p.group}  {_backtest_line(p)}")
+        per_day = len(p.intervals) // days
+        for d in range(days):
+            chunk = p.intervals[d * per_day:(d + 1) * per_day]
+            peak = max(chunk, key=lambda i: i.calls)
+            typer.echo(f"  {local_iso(chunk[0].start)[:10]}  预测话务量 {sum(i.calls for i in chunk):.0f}"
+                       f"  高峰 {local_iso(peak.start)[11:16]} {peak.calls:.1f}")
+
+
+def staffing(days: int = typer.Option(1, help="days to plan"),
+             start: str | None = typer.Option(None, "--from", help="first day (default tomorrow)"),
+             now: str | None = typer.Option(None, help=NOW_HELP),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Agents needed per interval (Erlang C, or Erlang A for groups with a patience), stored."""
+    plans = _plan(now, start, days, with_staffing=True)
+    if as_json:
+        echo_json([{"group": p.group, "aht_s": round(p.aht_s, 1), "backtest": _backtest_json(p),
+                    "intervals": [{
+                        "start": local_iso(i.start), "calls": round(i.calls, 2),
+                        "agents": i.staffing.agents, "rostered": i.staffing.rostered,
+                        "service_level": round(i.staffing.service_level, 4),
+                        "asa_s": round(i.staffing.asa_s, 3),
+                        "occupancy": round(i.staffing.occupancy, 4),
+                        "abandon_rate": round(i.staffing.abandon_rate, 4),
+                    } for i in p.intervals]} for p in plans])
+        return
+    for p in plans:
+        typer.echo(f"{p.group}  平均处理时长 {p.aht_s:.0f} 秒  {_backtest_line(p)}")
+        for i in p.intervals:
+            s = i.staffing
+            typer.echo(f"  {local_iso(i.start)[:16]}  话务量 {i.calls:6.1f}  在线 {s.agents:4d}  "
+                       f"排班 {s.rostered:4d}  服务水平 {s.service_level:.1%}  "
+                       f"平均应答 {s.asa_s:.1f}s  占用率 {s.occupancy:.1%}")
