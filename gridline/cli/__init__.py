@@ -19,6 +19,7 @@ app.command("up")(run.up)
 app.add_typer(workforce.calls_app, name="calls")
 app.command("forecast")(workforce.forecast)
 app.command("staffing")(workforce.staffing)
+app.add_typer(workforce.roster_app, name="roster")
 
 
 def main(argv: list[str] | None = None) -> None:

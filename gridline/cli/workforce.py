@@ -14,6 +14,7 @@ from models.intake import InputError
 from models.workforce_config import WorkforceConfig, load_workforce_config
 from tasks.calls import import_calls, read_rows
 from tasks.planning import GroupPlan, make_plan, store_plan
+from tasks.rostering import export_roster, make_roster, store_roster
 
 calls_app = typer.Typer(help="Call records and live indicators.", no_args_is_help=True)
 
@@ -131,3 +132,47 @@ def staffing(days: int = typer.Option(1, help="days to plan"),
             typer.echo(f"  {local_iso(i.start)[:16]}  话务量 {i.calls:6.1f}  在线 {s.agents:4d}  "
                        f"排班 {s.rostered:4d}  服务水平 {s.service_level:.1%}  "
                        f"平均应答 {s.asa_s:.1f}s  占用率 {s.occupancy:.1%}")
+
+
+roster_app = typer.Typer(help="Rosters from shift templates and the staffing plan.",
+                         no_args_is_help=True)
+
+
+@roster_app.command("make")
+def roster_make(start: str | None = typer.Option(None, "--from", help="first day (default tomorrow)"),
+                xlsx: Path | None = typer.Option(None, help="write the roster to this Excel file"),
+                now: str | None = typer.Option(None, help=NOW_HELP),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """Roster the centre's agents for 7 days: fewest agent-hours covering the staffing plan."""
+    settings, config = get_settings(), workforce_config()
+    first = start_day(start, now_or(now), settings.timezone)
+    with session_scope() as session:
+        week = make_roster(session, start=first, config=config, timezone=settings.timezone)
+        if not week.roster.required.any():
+            raise InputError("staffing", "该周没有人力需求，请先运行 gridline staffing --days 7",
+                             "no staffing plan for the week: run gridline staffing --days 7 first")
+        if not week.staff:
+            raise InputError("staff", "客服中心没有坐席", "the service centre has no agents")
+        shifts = store_roster(session, week, settings.timezone)
+        summary = {
+            "from": first.isoformat(), "agents": len(week.staff), "shifts": len(shifts),
+            "agent_hours": week.roster.agent_hours,
+            "lp_bound_hours": round(week.roster.lp_bound_hours, 2),
+            "gap": round(week.roster.gap, 4), "optimal": week.roster.optimal,
+            "short_intervals": int((week.roster.shortfall > 0).sum()),
+            "roster": [{"staff": s.staff.code, "name": s.staff.name, "shift": s.shift,
+                        "start": local_iso(s.start_at), "end": local_iso(s.end_at)}
+                       for s in shifts],
+        }
+    if xlsx:
+        export_roster(week, xlsx, config, settings.timezone)
+    if as_json:
+        echo_json(summary)
+        return
+    typer.echo(f"排班 {summary['from']} 起 7 天：坐席 {summary['agents']} 人，班次 {summary['shifts']} 个，"
+               f"工时 {summary['agent_hours']:.0f} 小时（下界 {summary['lp_bound_hours']:.0f}，"
+               f"差距 {summary['gap']:.1%}）")
+    if summary["short_intervals"]:
+        typer.echo(f"警告：{summary['short_intervals']} 个时段人手不足，需增加坐席", err=True)
+    if xlsx:
+        typer.echo(f"已导出 {xlsx}")
