@@ -4,6 +4,7 @@ from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
 from models.org import Department, Region, Staff
+from models.outbox import OutboxMessage
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
 from models.workforce import (CallRecord, HandoverItem, IndicatorReading, RosterShift,
@@ -11,6 +12,6 @@ from models.workforce import (CallRecord, HandoverItem, IndicatorReading, Roster
 
 __all__ = [
     "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule", "Department", "Event",
-    "HandoverItem", "IndicatorReading", "Region", "RosterShift", "Staff", "StaffingPlan", "Step",
-    "Ticket", "TicketClock", "WorkCalendar",
+    "HandoverItem", "IndicatorReading", "OutboxMessage", "Region", "RosterShift", "Staff",
+    "StaffingPlan", "Step", "Ticket", "TicketClock", "WorkCalendar",
 ]

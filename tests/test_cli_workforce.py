@@ -7,7 +7,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bench.callgen import generate, records
-from gridline.db import session_scope
+from tasks.db import session_scope
 from models.workforce import CallRecord, StaffingPlan
 from models.workforce_config import load_workforce_config
 from tests.cli import run_cli

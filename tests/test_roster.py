@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gridline.db import session_scope
+from tasks.db import session_scope
 from models.enums import DepartmentKind, StaffRole
 from models.org import Department, Staff
 from models.roster import Rules, Shift, solve_roster

@@ -2,15 +2,15 @@
 
 import typer
 
-from gridline.db import session_scope, upgrade_schema
-from gridline.settings import get_settings
+from tasks.db import session_scope, upgrade_schema
+from tasks.settings import get_settings
 from tasks.rule_store import ensure_default_rules
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("head", help="alembic revision to reach")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="alembic revision to reach")) -> None:
     """Create or migrate the schema (SQLite or PostgreSQL), then load the default deadline rules."""
     url = get_settings().database_url
     upgrade_schema(url, revision)

@@ -4,7 +4,7 @@ import pendulum
 import typer
 
 from gridline.cli.common import calendar_for, echo_json
-from gridline.db import session_scope
+from tasks.db import session_scope
 from tasks.demo import already_seeded, seed_demo
 from tasks.rule_store import ensure_default_rules, load_rules
 

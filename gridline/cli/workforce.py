@@ -8,8 +8,8 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json, local_iso, parse_instant
-from gridline.db import session_scope
-from gridline.settings import get_settings
+from tasks.db import session_scope
+from tasks.settings import get_settings
 from models.intake import InputError
 from models.workforce_config import WorkforceConfig, load_workforce_config
 from tasks.calls import import_calls, read_rows

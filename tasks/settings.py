@@ -1,15 +1,17 @@
-"""Configuration from GRIDLINE_* environment variables (and an optional .env file)."""
+"""Configuration, shared by the CLI, flows and portal: GRIDLINE_* environment variables or .env."""
 
 from datetime import time
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gridline import PROJECT_ROOT
+from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
+from models.paths import PROJECT_ROOT
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
 
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gridline.db'}"
     timezone: str = "Asia/Shanghai"
@@ -18,6 +20,10 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
+    smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    outbox: DeliveryPolicy = DeliveryPolicy()
     # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
     workforce_file: Path | None = None
 
