@@ -21,6 +21,8 @@ app.add_typer(workforce.calls_app, name="calls")
 app.command("forecast")(workforce.forecast)
 app.command("staffing")(workforce.staffing)
 app.add_typer(workforce.roster_app, name="roster")
+app.command("alerts")(workforce.alerts)
+app.command("handover")(workforce.handover)
 
 
 def main(argv: list[str] | None = None) -> None:

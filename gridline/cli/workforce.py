@@ -1,4 +1,4 @@
-"""gridline calls / forecast / staffing / roster: workforce planning from the centre's call history."""
+"""gridline calls / forecast / staffing / roster / alerts / handover: workforce planning from the centre's call history."""
 
 import sys
 from datetime import date, datetime, timedelta
@@ -12,7 +12,9 @@ from tasks.db import session_scope
 from tasks.settings import get_settings
 from models.intake import InputError
 from models.workforce_config import WorkforceConfig, load_workforce_config
+from tasks.alerts import indicator_alert, record_reading, staffing_alerts
 from tasks.calls import import_calls, read_rows
+from tasks.handover import hand_over, latest_change
 from tasks.planning import GroupPlan, make_plan, store_plan
 from tasks.rostering import export_roster, make_roster, store_roster
 
@@ -176,3 +178,77 @@ def roster_make(start: str | None = typer.Option(None, "--from", help="first day
         typer.echo(f"警告：{summary['short_intervals']} 个时段人手不足，需增加坐席", err=True)
     if xlsx:
         typer.echo(f"已导出 {xlsx}")
+
+
+@calls_app.command("live")
+def calls_live(group: str = typer.Option(..., help="business group"),
+               queue_length: float | None = typer.Option(None, help="callers waiting now"),
+               answer_rate: float | None = typer.Option(None, help="share answered, 0-1"),
+               at: str | None = typer.Option(None, help="time of the reading (default now)"),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Record live indicators of a group; a value past a configured level alerts its people."""
+    settings, config = get_settings(), workforce_config()
+    moment = now_or(at)
+    readings = {k: v for k, v in (("queue_length", queue_length), ("answer_rate", answer_rate))
+                if v is not None}
+    if not readings:
+        raise InputError("indicator", "请至少给出一个指标", "give --queue-length or --answer-rate")
+    if answer_rate is not None and not 0 <= answer_rate <= 1:
+        raise InputError("answer_rate", "接通率须在 0 到 1 之间", "answer rate must be 0-1")
+    levels = {}
+    with session_scope() as session:
+        for indicator, value in readings.items():
+            reading = record_reading(session, group=group, indicator=indicator, value=value,
+                                     at=moment)
+            level = indicator_alert(session, reading, config=config, now=moment,
+                                    timezone=settings.timezone)
+            levels[indicator] = level and {"level": level.level, "label": level.label}
+    if as_json:
+        echo_json(levels)
+        return
+    for indicator, level in levels.items():
+        typer.echo(f"{group} {indicator}: " + (f"{level['label']}，已通知" if level else "正常"))
+
+
+def alerts(hours: int = typer.Option(24, help="hours ahead to check"),
+           now: str | None = typer.Option(None, help=NOW_HELP),
+           as_json: bool = typer.Option(False, "--json")) -> None:
+    """Compare the roster with the staffing plan ahead and alert where staff fall short."""
+    settings, config = get_settings(), workforce_config()
+    moment = now_or(now)
+    with session_scope() as session:
+        windows = staffing_alerts(session, start=moment, end=moment + timedelta(hours=hours),
+                                  config=config, now=moment, timezone=settings.timezone)
+    rows = [{"level": w.level.level, "label": w.level.label, "start": local_iso(w.start),
+             "end": local_iso(w.end), "required": w.required, "planned": w.planned,
+             "ratio": round(w.worst, 4)} for w in windows]
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        typer.echo("排班满足需求，无预警")
+    for r in rows:
+        typer.echo(f"{r['label']} {r['start'][:16]} 至 {r['end'][11:16]}：需求 {r['required']} 人，"
+                   f"已排 {r['planned']} 人（{r['ratio']:.0%}）")
+
+
+def handover(at: str | None = typer.Option(None, help="the shift change (default the latest)"),
+             as_json: bool = typer.Option(False, "--json")) -> None:
+    """Pass the ending shift's open items and due callbacks to the agents now on duty."""
+    settings, config = get_settings(), workforce_config()
+    moment = now_or(at)
+    change = latest_change(moment, config.handover_at, settings.timezone)
+    with session_scope() as session:
+        result = hand_over(session, change_at=change, config=config, timezone=settings.timezone,
+                           now=moment)
+        rows = [{"ticket": i.step.ticket.number, "step": i.step.step_key, "kind": i.kind,
+                 "to": i.to_staff.code, "to_name": i.to_staff.name} for i in result.items]
+        receivers = [s.code for s in result.receivers]
+    if as_json:
+        echo_json({"change_at": local_iso(change), "receivers": receivers, "items": rows})
+        return
+    typer.echo(f"交接班 {local_iso(change)[:16]}：转交 {len(rows)} 项，接班坐席 {len(receivers)} 人")
+    if not receivers:
+        typer.echo("警告：排班表中没有接班坐席，事项未转交", err=True)
+    for r in rows:
+        typer.echo(f"  工单 {r['ticket']} {r['step']} → {r['to_name']}（{r['to']}）")
