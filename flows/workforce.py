@@ -14,12 +14,16 @@ from tasks.planning import make_plan, store_plan
 from tasks.settings import get_settings
 
 
+def _now(at: str | None) -> pendulum.DateTime:
+    """The run's current time: a parameter replays a past run; a scheduled run uses the clock."""
+    return pendulum.parse(at).in_timezone("UTC") if at else pendulum.now("UTC")
+
+
 @task(retries=2, retry_delay_seconds=30)
-def plan_staffing(days: int) -> int:
+def plan_staffing(days: int, now: pendulum.DateTime) -> int:
     """Forecast from tomorrow on and store the agents needed per interval."""
     settings = get_settings()
     config = load_workforce_config(settings.workforce_file)
-    now = pendulum.now("UTC")
     start = now.in_timezone(settings.timezone).date() + timedelta(days=1)
     with session_scope() as session:
         plans = make_plan(session, now=now, config=config, timezone=settings.timezone,
@@ -33,10 +37,9 @@ def plan_staffing(days: int) -> int:
 
 
 @task(retries=2, retry_delay_seconds=30)
-def alert_understaffing(hours: int) -> int:
+def alert_understaffing(hours: int, now: pendulum.DateTime) -> int:
     """Alert where the roster falls short of the plan in the coming hours."""
     settings = get_settings()
-    now = pendulum.now("UTC")
     with session_scope() as session:
         return len(staffing_alerts(session, start=now, end=now + timedelta(hours=hours),
                                    config=load_workforce_config(settings.workforce_file),
@@ -44,17 +47,17 @@ def alert_understaffing(hours: int) -> int:
 
 
 @flow(name="workforce-nightly", log_prints=True)
-def workforce_nightly(days: int = 7, alert_hours: int = 48) -> dict[str, int]:
-    intervals = plan_staffing(days)
-    windows = alert_understaffing(alert_hours)
+def workforce_nightly(days: int = 7, alert_hours: int = 48, at: str | None = None) -> dict[str, int]:
+    now = _now(at)
+    intervals = plan_staffing(days, now)
+    windows = alert_understaffing(alert_hours, now)
     return {"intervals_planned": intervals, "understaffed_windows": windows}
 
 
 @task(retries=2, retry_delay_seconds=10)
-def pass_open_items() -> dict:
+def pass_open_items(now: pendulum.DateTime) -> dict:
     settings = get_settings()
     config = load_workforce_config(settings.workforce_file)
-    now = pendulum.now("UTC")
     change = latest_change(now, config.handover_at, settings.timezone)
     with session_scope() as session:
         result = hand_over(session, change_at=change, config=config, timezone=settings.timezone,
@@ -64,8 +67,8 @@ def pass_open_items() -> dict:
 
 
 @flow(name="shift-handover", log_prints=True)
-def shift_handover() -> dict:
-    result = pass_open_items()
+def shift_handover(at: str | None = None) -> dict:
+    result = pass_open_items(_now(at))
     get_run_logger().info("handover at %(change_at)s: %(items)s items to %(receivers)s agents",
                           result)
     return result
