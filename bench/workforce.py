@@ -106,12 +106,12 @@ def bench_roster() -> None:
     shifts = [Shift(s.code, s.start, s.hours) for s in config.shifts]
     rules = Rules(config.min_rest_hours, config.max_shifts_per_week)
     target = Target()
-    for scale, limit in ((0.3, 60), (1.0, 120)):
+    for scale, limit in ((0.3, 60), (1.0, 150)):
         plan = day_plan(20, scale=scale, days=7)
         required = sum(np.array([required_agents(float(c), aht, HALF_HOUR, target).rostered
                                  for c in volumes]) for volumes, aht in plan.values())
         # Enough people for the hours at five shifts a week, plus a margin for the peaks.
-        staff = math.ceil(required.sum() / 2 / (8 * rules.max_shifts_per_week) * 1.3)
+        staff = math.ceil(required.sum() / 2 / (8 * rules.max_shifts_per_week) * 1.6)
         began = time.perf_counter()
         roster = solve_roster(required, shifts, staff, rules, time_limit_s=limit)
         took = time.perf_counter() - began

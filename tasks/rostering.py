@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from models.enums import DepartmentKind, StaffRole
 from models.org import Department, Staff
-from models.roster import DAYS, Roster, Rules, Shift, solve_roster
+from models.intake import InputError
+from models.roster import DAYS, NoRoster, Roster, Rules, Shift, solve_roster
 from models.workforce import RosterShift
 from models.workforce_config import WorkforceConfig
 from tasks.calls import local_day_start
@@ -48,9 +49,13 @@ def make_roster(session: Session, *, start: date, config: WorkforceConfig,
     required = np.array([needed.get(at, 0) for at in starts])
     staff = centre_agents(session)
     shifts = [Shift(s.code, s.start, s.hours) for s in config.shifts]
-    roster = solve_roster(required, shifts, len(staff),
-                          Rules(config.min_rest_hours, config.max_shifts_per_week),
-                          slots=config.slots, time_limit_s=config.roster_time_limit_s)
+    try:
+        roster = solve_roster(required, shifts, len(staff),
+                              Rules(config.min_rest_hours, config.max_shifts_per_week),
+                              slots=config.slots, time_limit_s=config.roster_time_limit_s)
+    except NoRoster as exc:
+        raise InputError("roster_time_limit_s", "求解器在时限内未找到排班，请放宽时限或规则",
+                         str(exc)) from exc
     return WeekRoster(start, staff, shifts, roster, starts)
 
 
