@@ -1,5 +1,6 @@
 """The data and the rules: tables, forms, the working calendar, deadline rules. Pure."""
 
+from models.audit import AuditRecord
 from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
@@ -9,6 +10,6 @@ from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
 
 __all__ = [
-    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "OutboxMessage", "Region",
+    "AuditRecord", "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "OutboxMessage", "Region",
     "Staff", "Step", "Ticket", "TicketClock", "WorkCalendar",
 ]
