@@ -40,9 +40,9 @@ def assess(due_at: datetime, warn: timedelta, now: datetime, policy: AuditPolicy
         return Assessment(None, 0, 0, due_at - warn)
     if now < due_at:
         return Assessment(AuditStage.about_to_expire, 0, 0, due_at)
-    over = now - due_at
+    over = timedelta(seconds=(now - due_at).total_seconds())  # plain timedelta, whatever came in
     cadence = timedelta(hours=policy.repeat_hours)
-    repeat = int(over / cadence)
+    repeat = int(over.total_seconds() // cadence.total_seconds())
     thresholds = [timedelta(hours=policy.escalate_supervisor_hours),
                   timedelta(hours=policy.escalate_duty_hours)]
     escalation = sum(1 for t in thresholds if over >= t)

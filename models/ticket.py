@@ -123,10 +123,17 @@ class Event(Base):
 
 
 @event.listens_for(TicketClock, "before_insert")
+def _schedule_new_clock(mapper, connection, clock: TicketClock) -> None:
+    """A new clock is first looked at when it starts to be about to expire."""
+    if clock.met_at is None and clock.next_check_at is None:
+        clock.next_check_at = clock.due_at - timedelta(minutes=clock.warn_minutes)
+
+
 @event.listens_for(TicketClock, "before_update")
-def _schedule_audit(mapper, connection, clock: TicketClock) -> None:
+def _reschedule_clock(mapper, connection, clock: TicketClock) -> None:
     """Whoever moves a deadline or meets it, the audit's next look follows: no writer must remember."""
+    state = inspect(clock).attrs
     if clock.met_at is not None:
         clock.next_check_at = None
-    elif clock.next_check_at is None or inspect(clock).attrs.due_at.history.has_changes():
+    elif state.due_at.history.has_changes() or state.met_at.history.has_changes():
         clock.next_check_at = clock.due_at - timedelta(minutes=clock.warn_minutes)

@@ -13,6 +13,7 @@ from models.audit import Assessment, AuditPolicy, AuditRecord, AuditStage, asses
 from models.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
 from models.org import Department, Staff
 from models.ticket import Step, Ticket, TicketClock
+from tasks.db import session_scope
 from tasks.outbox import Intent, enqueue_many
 
 
@@ -171,3 +172,44 @@ def _record(session: Session, records: dict, day: date, clock: TicketClock, verd
         records[(clock.id, verdict.stage)] = row
         session.add(row)
     row.escalation, row.last_seen_at, row.due_at = verdict.escalation, now, clock.due_at
+
+
+@dataclass(frozen=True)
+class ClockCheck:
+    audit_time: datetime
+    skew_seconds: float
+    trusted_machine: bool
+
+
+def check_clock(session: Session, *, machine_now: datetime, policy: AuditPolicy,
+                timezone: str) -> ClockCheck:
+    """Seed 000's first step: compare our clock with the database's; beyond the allowed skew, tell
+    the admins (once an hour) and audit by the database's time."""
+    db_now = database_now(session)
+    skew = (machine_now - db_now).total_seconds()
+    if abs(skew) <= policy.max_clock_skew_seconds:
+        return ClockCheck(machine_now, skew, True)
+    context = {"skew": span_text(timedelta(seconds=abs(skew))) if abs(skew) >= 60
+               else f"{abs(skew):.0f}秒", "database_time": db_now}
+    hour = pendulum.instance(db_now).in_timezone(timezone).format("YYYYMMDDHH")
+    admins = session.scalars(select(Staff).where(Staff.role == StaffRole.admin)).all()
+    enqueue_many(session, [
+        Intent(key=f"audit:clock-skew:{hour}:{admin.id}:{channel}", channel=channel,
+               recipient=address, template="clock_skew", context=context, urgent=True)
+        for admin in admins for channel, address in (("sms", admin.phone), ("email", admin.email))
+        if address], now=db_now, timezone=timezone)
+    return ClockCheck(db_now, skew, False)
+
+
+def audit_due(*, now: datetime, policy: AuditPolicy, timezone: str, batch_size: int = 1000,
+              database_url: str | None = None) -> Counter:
+    """Audit every clock whose time has come, a batch per transaction: a crash loses at most the
+    batch in hand, which the next run redoes without doubling a message (keys are idempotent)."""
+    totals: Counter = Counter()
+    while True:
+        with session_scope(database_url) as session:
+            clocks = due_clocks(session, now=now, policy=policy, limit=batch_size)
+            totals += audit_clocks(session, clocks, now=now, policy=policy, timezone=timezone)
+        totals["checked"] += len(clocks)
+        if len(clocks) < batch_size:
+            return totals

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     audit: AuditPolicy = AuditPolicy()
     audit_dir: Path = PROJECT_ROOT / "var" / "audit"  # the daily statistics workbooks
     import_dir: Path = PROJECT_ROOT / "var" / "inbox"  # marketing-system exports picked up here
+    import_mapping: Path | None = None  # YAML of the export's column headers, if not the default
 
 
 def get_settings() -> Settings:
