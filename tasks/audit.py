@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pendulum
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import Row, bindparam, func, insert, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from models.audit import Assessment, AuditPolicy, AuditRecord, AuditStage, assess, span_text
 from models.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
-from models.org import Department, Staff
+from models.org import Staff
 from models.ticket import Step, Ticket, TicketClock
 from tasks.db import session_scope
 from tasks.outbox import Intent, enqueue_many
@@ -25,13 +25,21 @@ def database_now(session: Session) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def due_clocks(session: Session, *, now: datetime, policy: AuditPolicy,
-               limit: int) -> list[TicketClock]:
+# The columns the audit reads of a due clock and its ticket: plain rows, not ORM objects, because
+# an audit handles thousands of them and builds nothing else from them.
+DUE_COLUMNS = (
+    TicketClock.id, TicketClock.ticket_id, TicketClock.label, TicketClock.due_at,
+    TicketClock.met_at, TicketClock.warn_minutes, Ticket.number, Ticket.type, Ticket.content,
+    Ticket.status, Ticket.caller_phone, Ticket.address, Ticket.responsible_name,
+    Ticket.responsible_phone,
+)
+
+
+def due_clocks(session: Session, *, now: datetime, policy: AuditPolicy, limit: int) -> list[Row]:
     """Clocks whose next check has come: an index range scan on next_check_at."""
-    return list(session.scalars(
-        select(TicketClock).join(TicketClock.ticket)
+    return list(session.execute(
+        select(*DUE_COLUMNS).join(Ticket, Ticket.id == TicketClock.ticket_id)
         .where(TicketClock.next_check_at <= now, Ticket.type.in_(policy.target_types))
-        .options(contains_eager(TicketClock.ticket))
         .order_by(TicketClock.next_check_at, TicketClock.id)
         .limit(limit)
     ))
@@ -45,87 +53,83 @@ class Person:
     department: str
 
 
-def _person(staff: Staff) -> Person:
-    return Person(staff.name, staff.phone, staff.email, staff.department.name)
-
-
 class Responsibility:
     """Who answers for a ticket's deadline: the assignee of its open step, else the head of that
     step's department; for a ticket watched from the marketing system, the person it names. Each
-    person's supervisor, and the centre's duty manager, hear of escalations. Cached per audit."""
+    person's supervisor, and the centre's duty manager, hear of escalations."""
 
-    def __init__(self, session: Session, tickets: list[Ticket]):
-        self.session = session
-        ids = [t.id for t in tickets]
-        steps = session.scalars(
-            select(Step).where(Step.ticket_id.in_(ids), Step.status == StepStatus.open)
-            .order_by(Step.opened_at)) if ids else []
-        self.open_step = {step.ticket_id: step for step in steps}  # the latest open step wins
-        self._heads: dict[int, Staff | None] = {}
-        self.duty = [_person(s) for s in session.scalars(
-            select(Staff).join(Staff.department)
-            .where(Staff.role == StaffRole.supervisor,
-                   Department.kind == DepartmentKind.service_centre).order_by(Staff.id))]
+    def __init__(self, session: Session, ticket_ids: list[int]):
+        self.open_step: dict[int, tuple[int | None, int | None]] = {}
+        for start in range(0, len(ticket_ids), 500):
+            for ticket_id, assignee_id, department_id in session.execute(
+                    select(Step.ticket_id, Step.assignee_id, Step.department_id)
+                    .where(Step.ticket_id.in_(ticket_ids[start:start + 500]),
+                           Step.status == StepStatus.open)
+                    .order_by(Step.opened_at, Step.id)):
+                self.open_step[ticket_id] = (assignee_id, department_id)  # the latest one wins
+        staff = session.scalars(select(Staff).options(joinedload(Staff.department))).all()
+        self.staff = {s.id: s for s in staff}
+        self.heads: dict[int, Staff] = {}
+        for person in sorted(staff, key=lambda s: s.id, reverse=True):
+            if person.role == StaffRole.head:
+                self.heads[person.department_id] = person
+        self.duty = [self.person(s) for s in sorted(staff, key=lambda s: s.id)
+                     if s.role == StaffRole.supervisor
+                     and s.department.kind == DepartmentKind.service_centre]
 
-    def _head(self, department_id: int) -> Staff | None:
-        if department_id not in self._heads:
-            self._heads[department_id] = self.session.scalars(
-                select(Staff).where(Staff.department_id == department_id,
-                                    Staff.role == StaffRole.head).order_by(Staff.id)).first()
-        return self._heads[department_id]
+    def person(self, staff: Staff) -> Person:
+        return Person(staff.name, staff.phone, staff.email, staff.department.name)
 
-    def responsible(self, ticket: Ticket) -> tuple[Person | None, Person | None]:
+    def responsible(self, clock: Row) -> tuple[Person | None, Person | None]:
         """(responsible person, their supervisor)."""
-        step = self.open_step.get(ticket.id)
-        staff = None
-        if step is not None:
-            staff = step.assignee or (self._head(step.department_id) if step.department_id else None)
+        assignee_id, department_id = self.open_step.get(clock.ticket_id, (None, None))
+        staff = self.staff.get(assignee_id) or self.heads.get(department_id)
         if staff is not None:
-            boss = staff.supervisor
-            return _person(staff), _person(boss) if boss else None
-        if ticket.responsible_phone:
-            return Person(ticket.responsible_name or "", ticket.responsible_phone, None, ""), None
+            boss = self.staff.get(staff.supervisor_id)
+            return self.person(staff), self.person(boss) if boss else None
+        if clock.responsible_phone:
+            return Person(clock.responsible_name or "", clock.responsible_phone, None, ""), None
         return None, None
 
 
-def audit_clocks(session: Session, clocks: list[TicketClock], *, now: datetime,
-                 policy: AuditPolicy, timezone: str) -> Counter:
+def audit_clocks(session: Session, clocks: list[Row], *, now: datetime, policy: AuditPolicy,
+                 timezone: str) -> Counter:
     """Assess each clock, queue what must be said, record the day's rows, schedule the next look."""
     counts: Counter = Counter()
-    live = []
-    for clock in clocks:
-        if clock.met_at is not None or clock.ticket.status not in OPEN_STATUSES:
-            clock.next_check_at = None  # nothing left to chase
-        else:
-            live.append(clock)
-    who = Responsibility(session, [c.ticket for c in live])
+    live = [c for c in clocks if c.met_at is None and c.status in OPEN_STATUSES]
+    next_checks = [{"b_clock": c.id, "b_next": None} for c in clocks
+                   if c.met_at is not None or c.status not in OPEN_STATUSES]  # nothing to chase
+    who = Responsibility(session, list({c.ticket_id for c in live}))
     day = pendulum.instance(now).in_timezone(timezone).date()
-    records = _records_of(session, day, [c.id for c in live])
+    records = Records(session, day, [c.id for c in live])
     intents: list[Intent] = []
     for clock in live:
         verdict = assess(clock.due_at, timedelta(minutes=clock.warn_minutes), now, policy)
-        clock.next_check_at = verdict.next_check_at
+        next_checks.append({"b_clock": clock.id, "b_next": verdict.next_check_at})
         if verdict.stage is None:
             continue
         counts[verdict.stage.value] += 1
-        person, boss = who.responsible(clock.ticket)
+        person, boss = who.responsible(clock)
         intents += _reminders(clock, verdict, now, person, boss, who.duty)
-        _record(session, records, day, clock, verdict, person, now)
-    queued = enqueue_many(session, intents, now=now, timezone=timezone)
-    counts["queued"] += queued
+        records.note(clock, verdict, person, now)
+    if next_checks:
+        session.execute(
+            update(TicketClock.__table__).where(TicketClock.__table__.c.id == bindparam("b_clock"))
+            .values(next_check_at=bindparam("b_next")), next_checks)
+    records.save()
+    counts["queued"] += enqueue_many(session, intents, now=now, timezone=timezone)
     return counts
 
 
-def _reminders(clock: TicketClock, verdict: Assessment, now: datetime, person: Person | None,
+def _reminders(clock: Row, verdict: Assessment, now: datetime, person: Person | None,
                boss: Person | None, duty: list[Person]) -> list[Intent]:
-    ticket = clock.ticket
     context = {
-        "ticket_no": ticket.number, "ticket_type": ticket.type.label, "content": ticket.content,
-        "deadline": clock.due_at, "customer_phone": ticket.caller_phone, "address": ticket.address,
+        "ticket_no": clock.number, "ticket_type": clock.type.label, "content": clock.content,
+        "deadline": clock.due_at, "customer_phone": clock.caller_phone, "address": clock.address,
         "time_left": span_text(clock.due_at - now), "overdue_by": span_text(now - clock.due_at),
-        "department": person.department if person else "", "responsible": person.name if person else "未指定",
+        "department": person.department if person else "",
+        "responsible": person.name if person else "未指定",
     }
-    base = f"audit:clock:{clock.id}"
     if verdict.stage == AuditStage.about_to_expire:
         plan = [(person, "about_to_expire", "about_to_expire")]
     else:
@@ -143,35 +147,52 @@ def _reminders(clock: TicketClock, verdict: Assessment, now: datetime, person: P
             continue
         for channel, address in (("sms", target.phone), ("email", target.email)):
             if address:
-                intents.append(Intent(key=f"{base}:{stage_key}:{channel}", channel=channel,
-                                      recipient=address, template=template, context=context,
-                                      ticket_id=ticket.id, urgent=True))
+                intents.append(Intent(key=f"audit:clock:{clock.id}:{stage_key}:{channel}",
+                                      channel=channel, recipient=address, template=template,
+                                      context=context, ticket_id=clock.ticket_id, urgent=True))
     return intents
 
 
-def _records_of(session: Session, day: date, clock_ids: list[int]) -> dict:
-    if not clock_ids:
-        return {}
-    rows = session.scalars(select(AuditRecord).where(AuditRecord.day == day,
-                                                     AuditRecord.clock_id.in_(clock_ids)))
-    return {(r.clock_id, r.stage): r for r in rows}
+class Records:
+    """The day's statistics rows of a batch: one per clock, stage and day; a re-run updates the
+    row it finds instead of adding another."""
 
+    def __init__(self, session: Session, day: date, clock_ids: list[int]):
+        self.session, self.day = session, day
+        table = AuditRecord.__table__
+        self.existing: set[tuple[int, str]] = set()
+        for start in range(0, len(clock_ids), 500):
+            self.existing |= {(r.clock_id, r.stage) for r in session.execute(
+                select(table.c.clock_id, table.c.stage).where(
+                    table.c.day == day, table.c.clock_id.in_(clock_ids[start:start + 500])))}
+        self.new: list[dict] = []
+        self.seen: list[dict] = []
 
-def _record(session: Session, records: dict, day: date, clock: TicketClock, verdict: Assessment,
-            person: Person | None, now: datetime) -> None:
-    """One statistics row per clock, stage and day: a re-run updates it, never duplicates it."""
-    row = records.get((clock.id, verdict.stage))
-    if row is None:
-        ticket = clock.ticket
-        row = AuditRecord(
-            day=day, clock_id=clock.id, stage=verdict.stage, ticket_number=ticket.number,
-            ticket_type=ticket.type.label, clock_label=clock.label, content=ticket.content,
+    def note(self, clock: Row, verdict: Assessment, person: Person | None, now: datetime) -> None:
+        if (clock.id, verdict.stage) in self.existing:
+            self.seen.append({"b_clock": clock.id, "b_stage": verdict.stage, "b_seen": now,
+                              "b_escalation": verdict.escalation, "b_due": clock.due_at})
+            return
+        self.new.append(dict(
+            day=self.day, clock_id=clock.id, stage=verdict.stage, ticket_number=clock.number,
+            ticket_type=clock.type.label, clock_label=clock.label, content=clock.content,
             due_at=clock.due_at, department=person.department if person else "",
-            responsible=person.name if person else "", first_seen_at=now,
-            responsible_phone=(person.phone or "") if person else "")
-        records[(clock.id, verdict.stage)] = row
-        session.add(row)
-    row.escalation, row.last_seen_at, row.due_at = verdict.escalation, now, clock.due_at
+            responsible=person.name if person else "",
+            responsible_phone=(person.phone or "") if person else "",
+            escalation=verdict.escalation, first_seen_at=now, last_seen_at=now))
+
+    def save(self) -> None:
+        table = AuditRecord.__table__
+        if self.new:
+            self.session.execute(insert(table), self.new)
+        if self.seen:
+            self.session.execute(
+                update(table).where(table.c.day == self.day,
+                                    table.c.clock_id == bindparam("b_clock"),
+                                    table.c.stage == bindparam("b_stage"))
+                .values(last_seen_at=bindparam("b_seen"), escalation=bindparam("b_escalation"),
+                        due_at=bindparam("b_due")),
+                self.seen)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    zone = pendulum.timezone(timezone)  # built once: constructing it costs more than rendering
     env.filters["mask_phone"] = mask_phone
-    env.filters["local_time"] = lambda value: pendulum.instance(value).in_timezone(timezone).format(
+    env.filters["local_time"] = lambda value: pendulum.instance(value).in_timezone(zone).format(
         "YYYY-MM-DD HH:mm")
     env.filters["shorten"] = lambda text, width=40: text if len(text) <= width else text[:width] + "…"
     for name in env.list_templates(extensions=["txt", "html"]):
@@ -48,9 +49,8 @@ def render(env: Environment, channel: MessageChannel, template: str,
     try:
         if channel == MessageChannel.sms:
             return None, env.get_template(f"sms/{template}.txt").render(context).strip(), None
-        text_template = env.get_template(f"email/{template}.txt")
-        text = text_template.render(context).strip()
-        subject = str(text_template.make_module(context).subject).strip()
+        module = env.get_template(f"email/{template}.txt").make_module(context)  # rendered once
+        text, subject = str(module).strip(), str(module.subject).strip()
         html_template = env.select_template([f"email/{template}.html", "email/layout.html"])
         html = html_template.render({**context, "subject": subject, "text": text}).strip()
         return subject, text, html
