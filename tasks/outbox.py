@@ -94,7 +94,7 @@ def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
         for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))):
             del wanted[key]
     if wanted:  # one multi-row INSERT: the ORM's unit of work is too slow for thousands
-        session.execute(insert(OutboxMessage), [
+        session.execute(insert(OutboxMessage.__table__), [
             _values(intent, now, policy, timezone) for intent in wanted.values()])
     return len(wanted)
 

@@ -5,7 +5,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pendulum
+from zoneinfo import ZoneInfo
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from models.outbox import MessageChannel, mask_phone
@@ -25,11 +26,11 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # loaded once and checked at start-up; no stat() per message
     )
-    zone = pendulum.timezone(timezone)  # built once: constructing it costs more than rendering
+    zone = ZoneInfo(timezone)
     env.filters["mask_phone"] = mask_phone
-    env.filters["local_time"] = lambda value: pendulum.instance(value).in_timezone(zone).format(
-        "YYYY-MM-DD HH:mm")
+    env.filters["local_time"] = lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     env.filters["shorten"] = lambda text, width=40: text if len(text) <= width else text[:width] + "…"
     for name in env.list_templates(extensions=["txt", "html"]):
         try:
