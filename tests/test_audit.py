@@ -254,3 +254,25 @@ def test_imported_tickets_are_audited_like_our_own(centre, capsys, tmp_path):
     [sms] = messages(centre, channel="sms", template="overdue")
     assert sms.recipient == "13912345678"
     assert sms.body_text.startswith("【工单已超期】工单号为Y200，工单内容：电压不稳，已于2026-11-24 10:00超时")
+
+
+def test_the_newest_export_dropped_in_the_folder_is_picked_up_once(centre, tmp_path, monkeypatch):
+    from flows.marketing_sync import import_newest_export
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    monkeypatch.setenv("GRIDLINE_IMPORT_DIR", str(inbox))
+    older = export_xlsx(inbox / "old.xlsx", [
+        ["Y300", "投诉", "旧导出", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", ""]])
+    newer = export_xlsx(inbox / "new.xlsx", [
+        ["Y301", "投诉", "新导出", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", ""]])
+    import os
+    os.utime(older, (1, 1))
+    result = import_newest_export.fn()
+    assert result["file"] == "new.xlsx" and result["created"] == 1
+    assert sorted(p.name for p in inbox.glob("*.xlsx")) == []  # both moved to processed/
+    assert len(list((inbox / "processed").glob("*.xlsx"))) == 2
+    assert import_newest_export.fn() == {"file": None}
+    with session_scope(centre) as session:
+        numbers = set(session.scalars(select(Ticket.number).where(Ticket.source == "marketing")))
+    assert numbers == {"Y301"}
