@@ -1,5 +1,6 @@
 """The data and the rules: tables, forms, the working calendar, deadline rules. Pure."""
 
+from models.audit import AuditRecord
 from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
@@ -11,7 +12,7 @@ from models.workforce import (CallRecord, HandoverItem, IndicatorReading, Roster
                               StaffingPlan)
 
 __all__ = [
-    "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule", "Department", "Event",
-    "HandoverItem", "IndicatorReading", "OutboxMessage", "Region", "RosterShift", "Staff",
-    "StaffingPlan", "Step", "Ticket", "TicketClock", "WorkCalendar",
+    "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule",
+    "Department", "Event", "HandoverItem", "IndicatorReading", "OutboxMessage", "Region",
+    "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock", "WorkCalendar",
 ]

@@ -4,7 +4,8 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, outbox, rules, run, ticket, workforce
+from gridline.cli import (audit, calendar, db, demo, imports, outbox, rules, run, ticket,
+                          workforce)
 from models.intake import InputError
 from models.rules import RuleFileError
 
@@ -16,6 +17,8 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(audit.app, name="audit")
+app.add_typer(imports.app, name="import")
 app.command("up")(run.up)
 app.add_typer(workforce.calls_app, name="calls")
 app.command("forecast")(workforce.forecast)
