@@ -5,6 +5,7 @@ from datetime import date
 
 import pendulum
 import pytest
+from prefect.logging.configuration import setup_logging
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
@@ -18,6 +19,9 @@ from tests.cli import run_cli
 
 @pytest.fixture(scope="module")
 def prefect_server():
+    # Prefect's console handler keeps the stderr of whichever test first imported a flow; that
+    # capture is closed by now, so bind the handlers afresh to this session's stderr.
+    setup_logging(incremental=False)
     with prefect_test_harness(server_startup_timeout=60):
         yield
 
