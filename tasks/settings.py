@@ -5,6 +5,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.audit import AuditPolicy
 from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
 from models.paths import PROJECT_ROOT
 
@@ -32,6 +33,12 @@ class Settings(BaseSettings):
     smtp: SmtpConfig = SmtpConfig()
     sms: SmsConfig = SmsConfig()
     outbox: DeliveryPolicy = DeliveryPolicy()
+    audit: AuditPolicy = AuditPolicy()
+    audit_dir: Path = PROJECT_ROOT / "var" / "audit"  # the daily statistics workbooks
+    import_dir: Path = PROJECT_ROOT / "var" / "inbox"  # marketing-system exports picked up here
+    import_mapping: Path | None = None  # YAML of the export's column headers, if not the default
+    # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
+    workforce_file: Path | None = None
 
 
 def get_settings() -> Settings:
