@@ -54,3 +54,16 @@ def db_url(empty_db_url, monkeypatch) -> str:
         ensure_default_rules(session)
     monkeypatch.setenv("GRIDLINE_DATABASE_URL", empty_db_url)
     return empty_db_url
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A temporary Prefect server for flows called in-process, shared by the whole session."""
+    from prefect.logging.configuration import setup_logging
+    from prefect.testing.utilities import prefect_test_harness
+
+    # Prefect's console handler keeps the stderr of whichever test first imported a flow; that
+    # capture is closed by now, so bind the handlers afresh to this session's stderr.
+    setup_logging(incremental=False)
+    with prefect_test_harness(server_startup_timeout=60):
+        yield

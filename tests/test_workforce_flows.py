@@ -5,8 +5,6 @@ from datetime import date
 
 import pendulum
 import pytest
-from prefect.logging.configuration import setup_logging
-from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import func, select
 
 from bench.callgen import generate, records
@@ -17,21 +15,12 @@ from tasks.db import session_scope
 from tests.cli import run_cli
 
 
-@pytest.fixture(scope="module")
-def prefect_server():
-    # Prefect's console handler keeps the stderr of whichever test first imported a flow; that
-    # capture is closed by now, so bind the handlers afresh to this session's stderr.
-    setup_logging(incremental=False)
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
-
-
 def local(text: str):
     return pendulum.parse(text, tz="Asia/Shanghai").in_timezone("UTC")
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
-def test_nightly_plan_and_handover_flows(db_url, prefect_server, tmp_path, capsys):
+def test_nightly_plan_and_handover_flows(db_url, prefect_harness, tmp_path, capsys):
     from flows.workforce import shift_handover, workforce_nightly
 
     history = generate(1, date(2026, 10, 26), date(2026, 11, 22), scale=0.1, seed=3)
