@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests use: PostgreSQL for the real database.
+# Debian packages the tests use: PostgreSQL for the real database, Chromium for the portal.
 system_packages() {
   if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -13,6 +13,16 @@ system_packages() {
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
     else
       echo "PostgreSQL server binaries are missing: apt-get install postgresql" >&2
+      exit 1
+    fi
+  fi
+  # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "Chromium is missing: apt-get install chromium" >&2
       exit 1
     fi
   fi
