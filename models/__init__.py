@@ -4,6 +4,7 @@ from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
 from models.org import Department, Region, Staff
+from models.portal import inbox_index  # noqa: F401  (registers the inbox index)
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
 

@@ -1,0 +1,60 @@
+"""What a staff member may see and do (seed 001: access rights by province, city and unit).
+
+Department staff see the tickets their department has a step on; centre staff (agents,
+supervisors, admins) see every ticket of their department's region and the regions under it.
+Everyone acts only on the steps of their own department.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.orm import Session
+
+from models.enums import StaffRole
+from models.org import Region, Staff
+from models.ticket import Step, Ticket
+
+CENTRE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
+INTAKE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
+SUPERVISING_ROLES = {StaffRole.head, StaffRole.supervisor, StaffRole.admin}
+
+
+def region_subtree(session: Session, root_id: int) -> frozenset[int]:
+    children: dict[int | None, list[int]] = {}
+    for region_id, parent_id in session.execute(select(Region.id, Region.parent_id)):
+        children.setdefault(parent_id, []).append(region_id)
+    found, todo = set(), [root_id]
+    while todo:
+        current = todo.pop()
+        found.add(current)
+        todo.extend(children.get(current, []))
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class Scope:
+    staff: Staff
+    region_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, session: Session, staff: Staff) -> "Scope":
+        return cls(staff, region_subtree(session, staff.department.region_id))
+
+    def sees_ticket(self) -> ColumnElement[bool]:
+        """A WHERE clause on Ticket: the tickets this person may see."""
+        own_steps = exists().where(Step.ticket_id == Ticket.id,
+                                   Step.department_id == self.staff.department_id)
+        if self.staff.role in CENTRE_ROLES:
+            return or_(Ticket.region_id.in_(self.region_ids), own_steps)
+        return own_steps
+
+    def acts_on(self, step: Step) -> bool:
+        return step.department_id == self.staff.department_id
+
+    @property
+    def takes_calls(self) -> bool:
+        return self.staff.role in INTAKE_ROLES
+
+    @property
+    def supervises(self) -> bool:
+        return self.staff.role in SUPERVISING_ROLES
