@@ -9,7 +9,7 @@ from models.base import Base
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 if not url:
-    from gridline.settings import get_settings
+    from tasks.settings import get_settings
 
     url = get_settings().database_url
 

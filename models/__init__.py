@@ -4,11 +4,12 @@ from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
 from models.org import Department, Region, Staff
+from models.outbox import OutboxMessage
 from models.portal import inbox_index  # noqa: F401  (registers the inbox index)
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
 
 __all__ = [
-    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "Region",
+    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "OutboxMessage", "Region",
     "Staff", "Step", "Ticket", "TicketClock", "WorkCalendar",
 ]

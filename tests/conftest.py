@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from gridline.db import session_scope, upgrade_schema
+from tasks.db import session_scope, upgrade_schema
 from tasks.rule_store import ensure_default_rules
 from tests.postgres import Cluster
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from gridline.db import session_scope
+from tasks.db import session_scope
 from models import Customer, Department, Region, Staff, Ticket
 from models.enums import DepartmentKind, TicketStatus, TicketType
 from tests.cli import run_cli

@@ -4,7 +4,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from gridline.db import upgrade_schema
+from tasks.db import upgrade_schema
 from models.base import Base
 
 

@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, rules, run, ticket
+from gridline.cli import calendar, db, demo, outbox, rules, run, ticket
 from models.intake import InputError
 from models.rules import RuleFileError
 
@@ -15,6 +15,7 @@ app.add_typer(demo.app, name="demo")
 app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(outbox.app, name="outbox")
 app.command("up")(run.up)
 
 

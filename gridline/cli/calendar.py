@@ -4,7 +4,7 @@ from pathlib import Path
 
 import typer
 
-from gridline.db import session_scope
+from tasks.db import session_scope
 from tasks.calendar_store import read_calendar_file, store_calendar
 
 app = typer.Typer(help="Working calendar.", no_args_is_help=True)

@@ -7,7 +7,7 @@ import pendulum
 import typer
 from sqlalchemy.orm import Session
 
-from gridline.settings import Settings, get_settings
+from tasks.settings import Settings, get_settings
 from models.calendar import WorkCalendar
 from models.intake import InputError
 from tasks.calendar_store import load_work_calendar

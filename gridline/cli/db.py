@@ -2,8 +2,8 @@
 
 import typer
 
-from gridline.db import session_scope, upgrade_schema
-from gridline.settings import get_settings
+from tasks.db import session_scope, upgrade_schema
+from tasks.settings import get_settings
 from tasks.rule_store import ensure_default_rules
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)

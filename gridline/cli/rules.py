@@ -6,7 +6,7 @@ import typer
 
 from gridline.cli.common import (calendar_for, echo_json, local_date, local_iso, parse_instant,
                                  warn_fallback_years)
-from gridline.db import session_scope
+from tasks.db import session_scope
 from models.enums import AreaKind, TicketType
 from models.intake import InputError
 from models.rules import applicable_rules, due_times

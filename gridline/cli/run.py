@@ -6,12 +6,15 @@ import subprocess
 import sys
 import time
 
+import httpx
 import typer
 
 from gridline.cli.demo import seed_if_empty
-from gridline.db import session_scope, upgrade_schema
-from gridline.settings import get_settings
+from gridline.sinks import Sinks
+from tasks.db import session_scope, upgrade_schema
+from tasks.settings import get_settings
 from tasks.rule_store import ensure_default_rules
+from tasks.templates import load_templates
 
 
 def prefect_env(settings) -> dict[str, str]:
@@ -27,11 +30,16 @@ def prefect_env(settings) -> dict[str, str]:
 def up(seed: bool = typer.Option(True, help="load the demo centre into an empty database")) -> None:
     """Migrate the database, load the demo, start a local Prefect server; Ctrl-C stops it all."""
     settings = get_settings()
+    load_templates(settings.timezone)  # a broken template stops start-up, not a 3 a.m. reminder
     upgrade_schema(settings.database_url)
     with session_scope() as session:
         ensure_default_rules(session)
     if seed and (counts := seed_if_empty()):
         typer.echo("已载入演示数据 | demo loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    sinks = None
+    if _is_local_sink(settings):
+        sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()
+        typer.echo(f"本地邮件/短信收件箱 | local mail and SMS sinks: {settings.var_dir / 'sinks'}")
     env = prefect_env(settings)
     children = [subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
@@ -52,3 +60,15 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if sinks is not None:
+            sinks.stop()
+
+
+def _port(url: str) -> int:
+    return httpx.URL(url).port or 80
+
+
+def _is_local_sink(settings) -> bool:
+    """Start the sinks only where the channels point at this machine (the embedded default)."""
+    return settings.smtp.host in ("127.0.0.1", "localhost") and \
+        httpx.URL(settings.sms.url).host in ("127.0.0.1", "localhost")

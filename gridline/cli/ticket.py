@@ -5,7 +5,7 @@ import typer
 
 from gridline.cli.common import (calendar_for, echo_json, local_iso, parse_instant,
                                  warn_fallback_years)
-from gridline.db import session_scope
+from tasks.db import session_scope
 from models.intake import parse_intake
 from models.ticket import Ticket
 from tasks.rule_store import load_rules

@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session, selectinload
 from starlette.datastructures import FormData
 from starlette.middleware.sessions import SessionMiddleware
 
-from gridline.db import session_scope
-from gridline.settings import Settings, get_settings
 from gridline.web import forms as webforms
 from gridline.web.auth import (LoginThrottle, csrf_token, password_stamp, portal_secret,
                                require_csrf, start_session)
@@ -30,8 +28,10 @@ from models.intake import InputError, normalise_phone, parse_intake
 from models.org import Region, Staff
 from models.ticket import Step, Ticket, TicketClock
 from tasks.calendar_store import load_work_calendar
+from tasks.db import session_scope
 from tasks.passwords import hash_password, verify_password
 from tasks.rule_store import load_rules
+from tasks.settings import Settings, get_settings
 from tasks.tickets import create_ticket, find_customer_by_phone, find_region
 
 Completer = Callable[..., object]  # complete_step(number, step_key, data, by_staff_id, *, now)
@@ -69,18 +69,19 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
     settings = settings or get_settings()
     clock = clock or (lambda: pendulum.now("UTC"))
     templates = make_templates(settings)
-    throttle = LoginThrottle(settings.login_max_failures, settings.login_max_failures_per_ip,
-                             settings.login_window_seconds)
+    config = settings.portal
+    throttle = LoginThrottle(config.login_max_failures, config.login_max_failures_per_address,
+                             config.login_window_seconds)
     no_such_user = hash_password("no such user")  # failed logins of unknown codes take as long
-    warning = timedelta(hours=settings.expiry_warning_hours)
-    size = settings.portal_page_size
+    warning = timedelta(hours=config.expiry_warning_hours)
+    size = config.page_size
+    prefect_ui = config.prefect_ui_url or f"http://127.0.0.1:{settings.prefect_port}"
 
     app = FastAPI(title="Gridline 门户", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.add_middleware(SessionMiddleware, secret_key=portal_secret(settings),
                        session_cookie="gridline_session", same_site="lax",
-                       https_only=settings.portal_secure_cookies,
-                       max_age=settings.portal_session_hours * 3600)
+                       https_only=config.secure_cookies, max_age=config.session_hours * 3600)
 
     def page(request: Request, name: str, scope: Scope | None = None, status_code: int = 200,
              **context):
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
         ).first()
         if ticket is None:
             raise HTTPException(404)
-        run_url = (f"{settings.prefect_ui_url}/runs/flow-run/{ticket.flow_run_id}"
+        run_url = (f"{prefect_ui}/runs/flow-run/{ticket.flow_run_id}"
                    if ticket.flow_run_id else None)
         return page(request, "ticket.html", me, ticket=ticket, run_url=run_url,
                     step_title=step_title)

@@ -9,14 +9,14 @@ from hmac import compare_digest
 
 from fastapi import HTTPException, Request
 
-from gridline.settings import Settings
+from tasks.settings import Settings
 from models.org import Staff
 
 
 def portal_secret(settings: Settings) -> str:
     """The cookie-signing key: from the settings, or made once and kept under var/ (mode 0600)."""
-    if settings.portal_secret:
-        return settings.portal_secret
+    if settings.portal.secret:
+        return settings.portal.secret
     path = settings.var_dir / "portal-secret"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

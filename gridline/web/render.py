@@ -6,10 +6,10 @@ from pathlib import Path
 import pendulum
 from fastapi.templating import Jinja2Templates
 
-from gridline import PROJECT_ROOT
-from gridline.settings import Settings
+from models.paths import TEMPLATES_DIR
+from tasks.settings import Settings
 
-TEMPLATES = PROJECT_ROOT / "templates" / "portal"
+TEMPLATES = TEMPLATES_DIR / "portal"
 
 
 def urgency(due: datetime | None, now: datetime, warning: timedelta) -> str:
@@ -39,6 +39,6 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
         lambda value: pendulum.instance(value).in_timezone(tz).format("YYYY-MM-DD HH:mm")
         if value else "")
     templates.env.globals["time_left"] = time_left
-    templates.env.globals["warning"] = timedelta(hours=settings.expiry_warning_hours)
+    templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
     templates.env.globals["urgency"] = urgency
     return templates

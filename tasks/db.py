@@ -9,8 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from gridline import PROJECT_ROOT
-from gridline.settings import get_settings
+from models.paths import MIGRATIONS_DIR
+from tasks.settings import get_settings
 
 
 @lru_cache(maxsize=8)
@@ -57,6 +57,6 @@ def upgrade_schema(url: str, revision: str = "head") -> None:
     if url.startswith("sqlite") and database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, revision)

@@ -1,0 +1,52 @@
+"""Configuration, shared by the CLI, flows and portal: GRIDLINE_* environment variables or .env."""
+
+from datetime import time
+from pathlib import Path
+
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
+from models.paths import PROJECT_ROOT
+
+
+class PortalConfig(BaseModel):
+    """The portal (gridline/web), served by `gridline up` beside the Prefect UI."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret: str | None = None  # signs session cookies; None: generated once under var/
+    secure_cookies: bool = False  # True when the portal is served over HTTPS
+    session_hours: int = 12
+    page_size: int = 50
+    login_max_failures: int = 5  # failed logins per account within the window, then refused
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 300
+    password_min_length: int = 8
+    # A step or deadline due within this many hours is "about to expire" (即将超期, seed 000).
+    expiry_warning_hours: float = 24
+    prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
+    demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gridline.db'}"
+    timezone: str = "Asia/Shanghai"
+    # Working hours of a working day; the default counts the whole day, as 95598 norms do.
+    workday_start: time = time(0, 0)
+    workday_end: time | None = None  # None means midnight at the end of the day
+    var_dir: Path = PROJECT_ROOT / "var"
+    prefect_port: int = 4200
+    # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
+    smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    outbox: DeliveryPolicy = DeliveryPolicy()
+    portal: PortalConfig = PortalConfig()
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh, so that a changed environment (tests, CLI) is always honoured."""
+    return Settings()
