@@ -4,7 +4,7 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, outbox, rules, run, ticket
+from gridline.cli import calendar, db, demo, outbox, rules, run, ticket, user
 from models.intake import InputError
 from models.rules import RuleFileError
 
@@ -16,6 +16,7 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(user.app, name="user")
 app.command("up")(run.up)
 
 

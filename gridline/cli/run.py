@@ -28,7 +28,8 @@ def prefect_env(settings) -> dict[str, str]:
 
 
 def up(seed: bool = typer.Option(True, help="load the demo centre into an empty database")) -> None:
-    """Migrate the database, load the demo, start a local Prefect server; Ctrl-C stops it all."""
+    """Migrate the database, load the demo, start a local Prefect server and the portal; Ctrl-C
+    stops it all."""
     settings = get_settings()
     load_templates(settings.timezone)  # a broken template stops start-up, not a 3 a.m. reminder
     upgrade_schema(settings.database_url)
@@ -45,6 +46,10 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
          "--port", str(settings.prefect_port)], env=env)]
     typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
+    children.append(subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:portal",
+         "--host", settings.portal.host, "--port", str(settings.portal.port)], env=env))
+    typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port}")
     typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
     try:
         while all(child.poll() is None for child in children):

@@ -194,7 +194,7 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
 
     def already_done(request, me, step, status_code):
         who = step.completed_by.name if step.completed_by else "他人"
-        when = templates.env.filters["local"](step.completed_at)
+        when = templates.env.filters["local_time"](step.completed_at)
         return page(request, "message.html", me, status_code=status_code, title="无需重复提交",
                     message=f"该环节已由{who}于 {when} 办结（{step.status.label}），无需再次提交。",
                     link=f"/tickets/{step.ticket.number}")

@@ -35,7 +35,7 @@ def time_left(due: datetime | None, now: datetime) -> str:
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(directory))
     tz = settings.timezone
-    templates.env.filters["local"] = (
+    templates.env.filters["local_time"] = (
         lambda value: pendulum.instance(value).in_timezone(tz).format("YYYY-MM-DD HH:mm")
         if value else "")
     templates.env.globals["time_left"] = time_left

@@ -8,7 +8,7 @@ Everyone acts only on the steps of their own department.
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from models.enums import StaffRole
 from models.org import Region, Staff
@@ -42,8 +42,9 @@ class Scope:
 
     def sees_ticket(self) -> ColumnElement[bool]:
         """A WHERE clause on Ticket: the tickets this person may see."""
-        own_steps = exists().where(Step.ticket_id == Ticket.id,
-                                   Step.department_id == self.staff.department_id)
+        mine = aliased(Step)  # not the outer query's Step, which may be joined already
+        own_steps = exists().where(mine.ticket_id == Ticket.id,
+                                   mine.department_id == self.staff.department_id)
         if self.staff.role in CENTRE_ROLES:
             return or_(Ticket.region_id.in_(self.region_ids), own_steps)
         return own_steps
