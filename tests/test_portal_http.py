@@ -7,9 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from models.customer import Customer
-from models.enums import TicketType
-from models.ticket import Ticket
+from models.org import Region
+from models.outbox import OutboxStatus
+from models.enums import TicketStatus, TicketType
+from models.ticket import Ticket, TicketClock
 from tasks.db import session_scope
+from tasks.outbox import enqueue
 from tests.cli import run_cli
 from tests.portal import (browser, csrf_of, login, now_utc, open_step, portal_app, post_form,
                           seed_centre, serve)
@@ -189,16 +192,35 @@ def test_inbox_lists_my_open_steps_soonest_due_first_with_colours_filters_and_pa
     assert "共 0 条" in handler.get("/inbox?status=done").text
 
 
-def test_supervisors_see_overdue_and_expiring_deadlines_of_their_scope(portal, centre):
+def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_scope(
+        portal, centre):
+    now = now_utc()
+    wuxi = a_ticket_in(centre, "320213")
+    with session_scope(centre) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == wuxi))
+        ticket.status = TicketStatus.in_progress
+        ticket.clocks.append(TicketClock(clock="late", label="联系客户", due_at=now - timedelta(days=30)))
+        ticket.clocks.append(TicketClock(clock="soon", label="处理答复", due_at=now + timedelta(hours=3)))
+        message = enqueue(session, key=f"test:{wuxi}:overdue", channel="sms",
+                          recipient="13912345678", template="overdue", now=now,
+                          ticket_id=ticket.id, context={
+                              "ticket_no": wuxi, "content": ticket.content, "deadline": now,
+                              "overdue_by": "2小时"})
+        message.status, message.attempts, message.last_error = (
+            OutboxStatus.failed, 2, "gateway said 503")
+        in_wuxi = set(session.scalars(select(Ticket.number).join(Ticket.region)
+                                      .where(Region.code.like("3202%"))))
     province = login(portal, "S0001").get("/supervise").text
     suzhou = login(portal, "SZ-S").get("/supervise").text
-    with session_scope(centre) as session:
-        in_wuxi = set(session.scalars(select(Ticket.number).where(
-            Ticket.region.has(Ticket.region.property.mapper.class_.code.like("3202%")))))
     overdue = province.split('id="overdue"')[1].split("</table>")[0]
-    assert "已超期" in overdue
-    listed_in_suzhou = suzhou.split('id="overdue"')[1]
-    assert not any(number in listed_in_suzhou for number in in_wuxi)
+    assert wuxi in overdue and "已超期 30天0小时0分" in overdue and 'class="red"' in overdue
+    expiring = province.split('id="expiring"')[1].split("</table>")[0]
+    assert wuxi in expiring and "剩余 2小时59分" in expiring and 'class="amber"' in expiring
+    undelivered = province.split('id="undelivered"')[1].split("</table>")[0]
+    assert wuxi in undelivered and "139****5678" in undelivered and "gateway said 503" in undelivered
+    assert "13912345678" not in province
+    assert not any(number in suzhou.split('id="overdue"')[1] for number in in_wuxi)
+    assert "gateway said 503" not in suzhou
 
 
 def test_user_add_creates_a_portal_login(portal, capsys):

@@ -26,6 +26,7 @@ from gridline.web.scope import Scope
 from models.enums import OPEN_STATUSES, StepStatus, TicketType, Urgency
 from models.intake import InputError, normalise_phone, parse_intake
 from models.org import Region, Staff
+from models.outbox import OutboxMessage, OutboxStatus
 from models.ticket import Step, Ticket, TicketClock
 from tasks.calendar_store import load_work_calendar
 from tasks.db import session_scope
@@ -166,8 +167,10 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
             raise HTTPException(404)
         run_url = (f"{prefect_ui}/runs/flow-run/{ticket.flow_run_id}"
                    if ticket.flow_run_id else None)
+        messages = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id)
+                                   .order_by(OutboxMessage.created_at)).all()
         return page(request, "ticket.html", me, ticket=ticket, run_url=run_url,
-                    step_title=step_title)
+                    step_title=step_title, messages=messages)
 
     # --- step forms ------------------------------------------------------------------------------
 
@@ -312,7 +315,18 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
             total = session.scalar(select(func.count()).select_from(query.subquery()))
             return session.execute(query.order_by(TicketClock.due_at).limit(size)).all(), total
 
+        # The outbox of the same scope: how many messages stand in each state, and the ones
+        # not delivered yet, oldest first.
+        messages = (select(OutboxMessage, Ticket).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
+                    .where(me.sees_ticket()))
+        states = dict(session.execute(
+            select(OutboxMessage.status, func.count()).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
+            .where(me.sees_ticket()).group_by(OutboxMessage.status)).all())
+        undelivered = session.execute(
+            messages.where(OutboxMessage.status != OutboxStatus.sent)
+            .order_by(OutboxMessage.created_at).limit(size)).all()
         return page(request, "supervise.html", me, overdue=listed(overdue),
-                    expiring=listed(expiring))
+                    expiring=listed(expiring), states=states, outbox_states=list(OutboxStatus),
+                    undelivered=undelivered)
 
     return app

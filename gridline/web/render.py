@@ -6,6 +6,7 @@ from pathlib import Path
 import pendulum
 from fastapi.templating import Jinja2Templates
 
+from models.outbox import mask_phone
 from models.paths import TEMPLATES_DIR
 from tasks.settings import Settings
 
@@ -38,6 +39,7 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
     templates.env.filters["local_time"] = (
         lambda value: pendulum.instance(value).in_timezone(tz).format("YYYY-MM-DD HH:mm")
         if value else "")
+    templates.env.filters["mask_phone"] = mask_phone
     templates.env.globals["time_left"] = time_left
     templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
     templates.env.globals["urgency"] = urgency
