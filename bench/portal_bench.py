@@ -130,7 +130,8 @@ def main() -> None:
 
     started = time.perf_counter()
     handlers = build(url, args.tickets, rng)
-    print(f"built {args.tickets} open tickets in {time.perf_counter() - started:.1f} s ({url.split(':')[0]})")
+    print(f"built {args.tickets} open tickets in {time.perf_counter() - started:.1f} s "
+          f"({url.split(':')[0]})")
 
     port = free_port()
     env = dict(os.environ, GRIDLINE_DATABASE_URL=url, GRIDLINE_VAR_DIR=str(workdir),

@@ -199,8 +199,9 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
     with session_scope(centre) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == wuxi))
         ticket.status = TicketStatus.in_progress
-        ticket.clocks.append(TicketClock(clock="late", label="联系客户", due_at=now - timedelta(days=30)))
-        ticket.clocks.append(TicketClock(clock="soon", label="处理答复", due_at=now + timedelta(hours=3)))
+        ticket.clocks += [
+            TicketClock(clock="late", label="联系客户", due_at=now - timedelta(days=30)),
+            TicketClock(clock="soon", label="处理答复", due_at=now + timedelta(hours=3))]
         message = enqueue(session, key=f"test:{wuxi}:overdue", channel="sms",
                           recipient="13912345678", template="overdue", now=now,
                           ticket_id=ticket.id, context={
@@ -217,7 +218,8 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
     expiring = province.split('id="expiring"')[1].split("</table>")[0]
     assert wuxi in expiring and "剩余 2小时59分" in expiring and 'class="amber"' in expiring
     undelivered = province.split('id="undelivered"')[1].split("</table>")[0]
-    assert wuxi in undelivered and "139****5678" in undelivered and "gateway said 503" in undelivered
+    assert wuxi in undelivered and "139****5678" in undelivered
+    assert "gateway said 503" in undelivered
     assert "13912345678" not in province
     assert not any(number in suzhou.split('id="overdue"')[1] for number in in_wuxi)
     assert "gateway said 503" not in suzhou

@@ -317,13 +317,13 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
 
         # The outbox of the same scope: how many messages stand in each state, and the ones
         # not delivered yet, oldest first.
-        messages = (select(OutboxMessage, Ticket).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
-                    .where(me.sees_ticket()))
+        of_my_tickets = OutboxMessage.ticket_id.in_(select(Ticket.id).where(me.sees_ticket()))
         states = dict(session.execute(
-            select(OutboxMessage.status, func.count()).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
-            .where(me.sees_ticket()).group_by(OutboxMessage.status)).all())
+            select(OutboxMessage.status, func.count()).where(of_my_tickets)
+            .group_by(OutboxMessage.status)).all())
         undelivered = session.execute(
-            messages.where(OutboxMessage.status != OutboxStatus.sent)
+            select(OutboxMessage, Ticket).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
+            .where(of_my_tickets, OutboxMessage.status != OutboxStatus.sent)
             .order_by(OutboxMessage.created_at).limit(size)).all()
         return page(request, "supervise.html", me, overdue=listed(overdue),
                     expiring=listed(expiring), states=states, outbox_states=list(OutboxStatus),
