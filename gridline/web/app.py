@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from gridline.web import forms as webforms
@@ -95,8 +96,8 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.exception_handler(HTTPException)
-    def refused(request: Request, exc: HTTPException):
+    @app.exception_handler(StarletteHTTPException)  # also the router's own 404 and 405
+    def refused(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else (
             "未找到：该页面或工单不存在，或不在您的权限范围内。")
         return page(request, "message.html", status_code=exc.status_code, title="无法访问",
