@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # Lifecycles: a fault ticket of the same area within this window is the same known fault.
+    known_fault_window_minutes: int = 120
+    # A suspended lifecycle run fails after this long; deadlines are the audit's, not this timeout.
+    step_wait_days: int = 365
+    # How long `step complete` waits for a run that has not reached its wait yet.
+    resume_wait_seconds: int = 60
     # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
     smtp: SmtpConfig = SmtpConfig()
     sms: SmsConfig = SmsConfig()

@@ -4,8 +4,9 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, outbox, rules, run, ticket, user
+from gridline.cli import calendar, db, demo, outbox, rules, run, step, ticket, user
 from models.intake import InputError
+from models.lifecycle import LifecycleFileError
 from models.rules import RuleFileError
 
 app = typer.Typer(help="Gridline: 95598 ticket orchestration on Prefect.", no_args_is_help=True,
@@ -16,6 +17,7 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(step.app, name="step")
 app.add_typer(user.app, name="user")
 app.command("up")(run.up)
 
@@ -28,4 +30,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except RuleFileError as exc:
         print(f"错误：规则文件无效 | error: bad rule file: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except LifecycleFileError as exc:
+        print(f"错误：流程声明无效 | error: bad lifecycle declaration: {exc}", file=sys.stderr)
         sys.exit(2)

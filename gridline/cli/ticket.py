@@ -3,6 +3,7 @@
 import pendulum
 import typer
 
+from flows.lifecycle import prefect_api_configured, start_lifecycle
 from gridline.cli.common import (calendar_for, echo_json, local_iso, parse_instant,
                                  warn_fallback_years)
 from tasks.db import session_scope
@@ -42,9 +43,12 @@ def create(
     channel: str = typer.Option("phone"),
     urgency: str = typer.Option("normal"),
     received_at: str | None = typer.Option(None, help="ISO 8601 with offset; default now"),
+    start: bool | None = typer.Option(
+        None, "--start/--no-start",
+        help="start the ticket's lifecycle run; default: when PREFECT_API_URL names a server"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Validate and store a ticket; print its number and every due time."""
+    """Validate and store a ticket, start its lifecycle; print its number and every due time."""
     data = dict(type=type, phone=phone, name=name, address=address, content=content,
                 region=region, subtype=subtype, channel=channel, urgency=urgency)
     if received_at is not None:
@@ -55,6 +59,11 @@ def create(
         ticket = create_ticket(session, intake, now=pendulum.now("UTC"), calendar=calendar,
                                rules=load_rules(session))
         summary = ticket_summary(ticket)
+    if prefect_api_configured() if start is None else start:
+        # Started once the ticket is committed, so the run always finds it.
+        with session_scope() as session:
+            ticket = get_ticket(session, summary["number"])
+            ticket.flow_run_id = summary["flow_run_id"] = start_lifecycle(session, ticket)
     warn_fallback_years(calendar)
     if as_json:
         echo_json(summary)

@@ -1,7 +1,7 @@
 """portal
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-23 10:47:17.661542
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0005'
-down_revision = '0002'  # chained after main's outbox (0002), which landed first
+down_revision = '0003'  # chained after the outbox (0002) and lifecycle (0003) migrations
 branch_labels = None
 depends_on = None
 

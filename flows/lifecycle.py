@@ -1,0 +1,133 @@
+"""The generic lifecycle: one flow run per ticket, walking its type's declaration.
+
+Human steps record an open step row and suspend the run (the process exits). Resuming re-runs the
+flow from the top: the walk is rebuilt from the step rows, so every step already done is recognised
+and skipped, and nothing it did (timeline, messages) happens twice.
+"""
+
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import pendulum
+from prefect import flow, get_run_logger
+from prefect.deployments import run_deployment
+from prefect.flow_runs import suspend_flow_run
+from prefect.input.run_input import run_input_subclass_from_type
+from prefect.settings import PREFECT_API_URL
+
+from models.enums import TicketType
+from models.forms import FORMS
+from models.lifecycle import DONE, HUMAN_KINDS, Checks, LifecycleSpec, StepKind, StepSpec, Walk, \
+    load_lifecycles
+from models.ticket import Step, Ticket
+from tasks.db import session_scope
+from tasks.lifecycle_store import (complete, find_department, find_known_fault, find_step,
+                                   open_step, outcome_of, record_system_step, resolve_department)
+from tasks.settings import get_settings
+from tasks.tickets import get_ticket
+
+LIFECYCLES_DIR = Path(__file__).parent / "lifecycles"
+
+
+@cache
+def lifecycles() -> dict[TicketType, LifecycleSpec]:
+    return load_lifecycles(LIFECYCLES_DIR)
+
+
+@flow(name="lifecycle", persist_result=True)
+def lifecycle(ticket_number: str) -> str:
+    """Walk the ticket through its declaration until it is closed or waits for someone."""
+    with session_scope() as session:
+        ticket_type = get_ticket(session, ticket_number).type
+    walk = Walk(lifecycles()[ticket_type])
+    while walk.key is not None:
+        step, attempt = walk.enter()
+        outcome, data = run_step(ticket_number, walk, step, attempt)
+        walk.leave(step, outcome, data)
+    return "closed"
+
+
+def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str, dict]:
+    now = pendulum.now("UTC")
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        row = find_step(session, ticket, step.key, attempt) or _enter(session, ticket, walk, step,
+                                                                      attempt, now)
+        if row.status != "open":
+            return outcome_of(row), row.form_data or {}
+        description = describe(ticket, step, row)
+    return wait_for(number, walk.spec, step, attempt, description)
+
+
+def _enter(session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
+           now: datetime) -> Step:
+    """The step's row, written now: open for a person, done for the system."""
+    if step.kind in HUMAN_KINDS:
+        chosen = walk.chosen_department.get(step.key)
+        department, assignee = (find_department(session, chosen), None) if chosen \
+            else resolve_department(session, ticket.region, step.to)
+        return open_step(session, ticket, step, attempt, department=department,
+                         assignee=assignee, now=now, note=walk.note)
+    if step.kind == StepKind.branch and step.check == Checks.known_fault:
+        window = timedelta(minutes=get_settings().known_fault_window_minutes)
+        known = find_known_fault(session, ticket, window)
+        detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
+            if known else {}
+        message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
+        return record_system_step(session, ticket, step, attempt,
+                                  outcome="known" if known else "unknown", detail=detail,
+                                  message=message, now=now, note=walk.note)
+    message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
+    return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
+                              message=message, now=now, note=walk.note)
+
+
+def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
+             description: str) -> tuple[str, dict]:
+    """Suspend until the step is completed; the run exits here and re-runs from the top."""
+    form = run_input_subclass_from_type(FORMS[step.form]).with_initial_data(
+        description=description)
+    filled = suspend_flow_run(wait_for_input=form, key=f"{step.key}-{attempt}",
+                              timeout=get_settings().step_wait_days * 86400)
+    # Reached only when an admin resumed the run from the Prefect UI: record it as done here.
+    data = filled.model_dump(mode="json")
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        row = find_step(session, ticket, step.key, attempt)
+        if row.status == "open":
+            complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
+        get_run_logger().info("step %s completed from the Prefect UI", step.key)
+        return outcome_of(row), row.form_data
+
+
+def describe(ticket: Ticket, step: StepSpec, row: Step) -> str:
+    """The Markdown the Prefect UI shows above the step's form."""
+    due = pendulum.instance(row.due_at).in_timezone(get_settings().timezone).format(
+        "YYYY-MM-DD HH:mm") if row.due_at else "—"
+    return (f"**{step.title}** · 工单 {ticket.number}（{ticket.type.label}）\n\n"
+            f"- 处理部门：{row.department.name if row.department else '—'}\n"
+            f"- 期限：{due}\n- 地址：{ticket.address}\n- 内容：{ticket.content}\n")
+
+
+def first_department(session, ticket: Ticket) -> str:
+    """The department a new ticket goes to first, for its run's tags."""
+    spec = lifecycles()[ticket.type]
+    step = next((s for s in spec.steps if s.kind == StepKind.handoff),
+                next(s for s in spec.steps if s.to is not None))
+    return resolve_department(session, ticket.region, step.to)[0].code
+
+
+def start_lifecycle(session, ticket: Ticket) -> str:
+    """Start the ticket's run on its type's deployment: named by the number, tagged for filtering."""
+    run = run_deployment(
+        name=f"lifecycle/{ticket.type.value}", parameters={"ticket_number": ticket.number},
+        flow_run_name=ticket.number, timeout=0, as_subflow=False,
+        tags=[f"type:{ticket.type.value}", f"region:{ticket.region.code}",
+              f"department:{first_department(session, ticket)}"])
+    return str(run.id)
+
+
+def prefect_api_configured() -> bool:
+    """A Prefect server to start runs on (without one, Prefect would start a throwaway one)."""
+    return bool(PREFECT_API_URL.value())

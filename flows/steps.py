@@ -1,0 +1,69 @@
+"""Completing a lifecycle step: the form is checked, the step recorded, and the ticket's run resumed.
+
+The database is written first, in one transaction; the run is resumed after. If the run cannot be
+resumed (it died), the reconciler starts a new one, which finds the step done and goes on.
+"""
+
+import time
+from datetime import datetime
+from uuid import UUID
+
+import pendulum
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound
+from prefect.flow_runs import resume_flow_run
+from sqlalchemy import select
+
+from flows.lifecycle import lifecycles
+from models.enums import StepStatus
+from models.forms import StepFormError, validate_form
+from models.intake import InputError
+from models.org import Staff
+from models.ticket import Step
+from tasks.db import session_scope
+from tasks.lifecycle_store import complete, find_department
+from tasks.settings import get_settings
+from tasks.tickets import get_ticket
+
+
+def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
+                  now: datetime | None = None) -> Step:
+    """Validate `data` against the open step's form, record it done, resume the ticket's run."""
+    now = now or pendulum.now("UTC")
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        step = session.scalar(select(Step).where(
+            Step.ticket_id == ticket.id, Step.step_key == step_key,
+            Step.status == StepStatus.open))
+        if step is None:
+            raise InputError("step", f"工单{number}没有待处理的环节 {step_key}",
+                             f"ticket {number} has no open step {step_key!r}")
+        staff = session.get(Staff, by_staff_id)
+        if staff is None:
+            raise InputError("by", "处理人不存在", f"no staff with id {by_staff_id}")
+        form = validate_form(step.form, data)
+        filled = form.model_dump(mode="json")
+        if step.form == "redispatch" and find_department(session, filled["department"]) is None:
+            raise StepFormError({"department": "部门编码不存在"})
+        complete(session, ticket, lifecycles()[ticket.type], step, filled, by=staff, now=now)
+        run_id = ticket.flow_run_id
+    if run_id:
+        resume(UUID(run_id), filled)
+    return step
+
+
+def resume(run_id: UUID, data: dict) -> bool:
+    """Resume the run once it waits; False if it is gone or dead (the reconciler's business)."""
+    deadline = time.monotonic() + get_settings().resume_wait_seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            try:
+                state = client.read_flow_run(run_id).state
+            except ObjectNotFound:
+                return False
+            if state is not None and state.is_paused():
+                resume_flow_run(run_id, run_input=data)
+                return True
+            if state is None or state.is_final() or time.monotonic() > deadline:
+                return False
+            time.sleep(0.5)  # still on its way to the wait (a re-run takes a few seconds)

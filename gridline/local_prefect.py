@@ -1,0 +1,89 @@
+"""A local Prefect: server, the `gridline` process work pool's deployments, and a worker, as child
+processes that stop together. `gridline up` runs one; the tests run one per session."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from models.paths import PROJECT_ROOT
+
+POOL = "gridline"
+
+
+class LocalPrefect:
+    def __init__(self, home: Path, port: int, *, server_database_url: str | None = None,
+                 env: dict[str, str] | None = None, log_dir: Path | None = None):
+        self.port, self.log_dir = port, log_dir
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        self.env = dict(os.environ) | (env or {})
+        self.env.setdefault("PREFECT_HOME", str(home))
+        self.env["PREFECT_API_URL"] = self.api_url
+        self.env.setdefault("PREFECT_UI_API_URL", self.api_url)
+        self.env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        self.env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")  # a resumed step goes on soon
+        self.env["GRIDLINE_HOME"] = str(PROJECT_ROOT)  # prefect.yaml's working directory
+        if server_database_url:
+            self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_database_url
+        self.server: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
+        return subprocess.Popen([sys.executable, "-m", "prefect", *args], env=self.env,
+                                cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT if log else None,
+                                start_new_session=True)
+
+    def start_server(self, timeout: float = 120) -> None:
+        self.server = self._spawn("server", "server", "start", "--host", "127.0.0.1",
+                                  "--port", str(self.port))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"Prefect server exited with {self.server.returncode}")
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Prefect server not healthy after {timeout} s")
+
+    def deploy(self, *names: str) -> None:
+        """Create the work pool and apply prefect.yaml (all deployments, or those named)."""
+        self._run("work-pool", "create", POOL, "--type", "process", "--overwrite")
+        selection = [arg for name in names for arg in ("--name", name)] or ["--all"]
+        self._run("--no-prompt", "deploy", *selection)
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([sys.executable, "-m", "prefect", *args], env=self.env,
+                              cwd=PROJECT_ROOT, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+    def start_worker(self) -> None:
+        self.worker = self._spawn("worker", "worker", "start", "--pool", POOL, "--type", "process")
+
+    def kill_worker(self) -> None:
+        """Kill the worker outright, as a crash or a reboot would."""
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait()
+
+    def stop(self) -> None:
+        """SIGINT the worker and server (their process groups), then kill what lingers."""
+        children = [p for p in (self.worker, self.server) if p is not None and p.poll() is None]
+        for child in children:
+            os.killpg(child.pid, signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+
+    def alive(self) -> bool:
+        return all(p is not None and p.poll() is None for p in (self.server, self.worker))

@@ -1,0 +1,126 @@
+"""Lifecycle declarations and step forms: what an admin editing a page or a user filling a form sees."""
+
+from pathlib import Path
+
+import pytest
+
+from models.paths import PROJECT_ROOT
+from models.enums import TicketType
+from models.forms import FORMS, StepFormError, validate_form
+from models.intake import InputError
+from models.lifecycle import (BACK, HUMAN_KINDS, LifecycleFileError, StepKind, load_lifecycles,
+                              read_lifecycle)
+
+FOLDER = PROJECT_ROOT / "flows" / "lifecycles"
+
+
+def reachable(spec) -> set[str]:
+    seen, todo = set(), [spec.steps[0].key]
+    while todo:
+        key = todo.pop()
+        if key in seen or key == BACK:
+            continue
+        seen.add(key)
+        step = spec.step(key)
+        for outcome in step.outcomes():
+            transition = spec.transition(step, outcome)
+            if transition is not None:
+                todo += [t for t in (transition.to, transition.then) if t]
+    return seen
+
+
+def test_every_ticket_type_has_a_page_whose_every_step_is_reachable_and_ends_closed():
+    specs = load_lifecycles(FOLDER)
+    assert set(specs) == set(TicketType)
+    for spec in specs.values():
+        assert reachable(spec) == {s.key for s in spec.steps}, spec.type
+        assert spec.steps[-1].kind == StepKind.close
+        for step in spec.steps:
+            if step.kind in HUMAN_KINDS:
+                assert step.form in FORMS
+
+
+def test_complaint_reopens_twice_then_escalates_to_the_supervisor():
+    spec = load_lifecycles(FOLDER)[TicketType.complaint]
+    callback = spec.step("callback")
+    unsatisfied = spec.transition(callback, "不满意")
+    assert (unsatisfied.to, unsatisfied.at_most, unsatisfied.then) == (BACK, 2, "escalate")
+    assert spec.step("escalate").to == "supervisor"
+    assert spec.transition(callback, "满意").to == "close"
+
+
+def test_fault_repair_checks_for_a_known_fault_before_dispatching_the_crew():
+    spec = load_lifecycles(FOLDER)[TicketType.fault_repair]
+    first = spec.steps[0]
+    assert first.kind == StepKind.branch
+    assert spec.transition(first, "known").to == "inform"
+    arrive = spec.step(spec.transition(first, "unknown").to)
+    assert (arrive.to, arrive.clock) == ("repair", "arrive")
+    assert spec.transition(arrive, "完成").meets == ["arrive"]
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD_HEAD = "type: opinion\ntitle: 意见\nsteps:\n"
+
+
+@pytest.mark.parametrize("steps, line, field, words", [
+    ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n    form: nosuch\n"
+     "  - {key: close, kind: close, title: 办结}\n", 4, "steps.0", "unknown form"),
+    ("  - key: handle\n    kind: handof\n    title: 处理\n", 5, "steps.0.kind", "handoff"),
+    ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n"
+     "    form: department_reply\n    when:\n      已处理: nowhere\n"
+     "  - {key: close, kind: close, title: 办结}\n", 10, "steps.0.when.已处理", "nowhere"),
+    ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n"
+     "    form: department_reply\n    when:\n      满意: close\n"
+     "  - {key: close, kind: close, title: 办结}\n", 10, "steps.0.when.满意", "已处理"),
+    ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n"
+     "    form: department_reply\n", 4, "steps.0", "close"),
+])
+def test_a_bad_page_is_refused_naming_file_line_and_field(tmp_path, steps, line, field, words):
+    path = write(tmp_path, "opinion.yaml", GOOD_HEAD + steps)
+    with pytest.raises(LifecycleFileError) as caught:
+        read_lifecycle(path)
+    error = caught.value
+    assert (error.path, error.line, error.field) == (path, line, field), str(error)
+    assert str(error).startswith(f"{path}:{line}: {field}: ") and words in str(error)
+
+
+def test_broken_yaml_names_its_line(tmp_path):
+    path = write(tmp_path, "opinion.yaml", GOOD_HEAD + "  - key: [unclosed\n")
+    with pytest.raises(LifecycleFileError) as caught:
+        read_lifecycle(path)
+    assert caught.value.line >= 4 and caught.value.field == "yaml"
+
+
+def test_a_page_must_be_named_after_its_type(tmp_path):
+    text = (FOLDER / "opinion.yaml").read_text(encoding="utf-8")
+    with pytest.raises(LifecycleFileError, match="opinion.yaml"):
+        read_lifecycle(write(tmp_path, "suggestion.yaml", text))
+
+
+def test_forms_speak_chinese_to_the_user():
+    schema = FORMS["department_reply"].model_json_schema()
+    assert schema["title"] == "部门回单"
+    assert schema["properties"]["result"]["title"] == "处理结果"
+    assert schema["properties"]["result"]["enum"] == ["已处理", "退单"]
+    assert validate_form("callback", {"result": "满意"}).result == "满意"
+
+
+def test_a_bad_form_names_every_bad_field_in_chinese():
+    with pytest.raises(StepFormError) as caught:
+        validate_form("department_reply", {"result": "不知道", "reply_text": "", "extra": 1})
+    errors = caught.value.errors
+    assert set(errors) == {"result", "reply_text", "extra"}
+    assert "已处理" in errors["result"] and errors["reply_text"] == "不能为空"
+    assert isinstance(caught.value, InputError) and "字段" in caught.value.one_line()
+
+
+def test_a_cross_field_rule_names_its_field():
+    with pytest.raises(StepFormError) as caught:
+        validate_form("answer_consultation", {"result": "已答复"})
+    assert list(caught.value.errors) == ["reply_text"]
