@@ -137,7 +137,7 @@ def main() -> None:
     env = dict(os.environ, GRIDLINE_DATABASE_URL=url, GRIDLINE_VAR_DIR=str(workdir),
                GRIDLINE_PORTAL__SECRET=secrets.token_urlsafe(32))
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory",
-                               "gridline.web.app:portal", "--host", "127.0.0.1",
+                               "gridline.web.app:create_app", "--host", "127.0.0.1",
                                "--port", str(port), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -12,7 +12,9 @@ import pendulum
 import uvicorn
 from sqlalchemy import select
 
+from flows.lifecycle import lifecycles
 from gridline.web.app import create_app
+from models.lifecycle import StepKind
 from models.enums import DepartmentKind, StaffRole, StepStatus
 from models.org import Department, Region, Staff
 from models.ticket import Step, Ticket
@@ -43,20 +45,24 @@ def seed_centre(url: str, now: datetime) -> None:
 
 
 def open_step(url: str, number: str, department_code: str, *, due_in: timedelta,
-              now: datetime, step_key: str = "dispatch", **extra) -> int:
-    """A step as the lifecycle opens it: a department's work on a ticket, with a due time."""
+              now: datetime, step_key: str | None = None) -> int:
+    """A step as the lifecycle opens it (by default the first hand-off of the ticket's type):
+    a department's work on a ticket, with its form and due time."""
     with session_scope(url) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        spec = lifecycles()[ticket.type]
+        step = spec.step(step_key) if step_key else next(
+            s for s in spec.steps if s.kind == StepKind.handoff)
         department = session.scalar(select(Department).where(Department.code == department_code))
-        step = Step(ticket=ticket, step_key=step_key, department=department,
-                    status=StepStatus.open, opened_at=now, due_at=now + due_in, **extra)
-        session.add(step)
+        row = Step(ticket=ticket, step_key=step.key, department=department, form=step.form,
+                   status=StepStatus.open, opened_at=now, due_at=now + due_in)
+        session.add(row)
         session.flush()
-        return step.id
+        return row.id
 
 
 def portal_app():
-    return create_app(get_settings(), forms={}, complete=None)
+    return create_app(get_settings())
 
 
 @contextmanager

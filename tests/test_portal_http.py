@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from models.customer import Customer
 from models.org import Region
 from models.outbox import OutboxStatus
-from models.enums import TicketStatus, TicketType
-from models.ticket import Ticket, TicketClock
+from models.enums import StepStatus, TicketStatus, TicketType
+from models.ticket import Step, Ticket, TicketClock
 from tasks.db import session_scope
 from tasks.outbox import enqueue
 from tests.cli import run_cli
@@ -171,13 +171,13 @@ def test_inbox_lists_my_open_steps_soonest_due_first_with_colours_filters_and_pa
     now = now_utc()
     with session_scope(centre) as session:
         complaint = session.scalar(select(Ticket.number).where(Ticket.type == TicketType.complaint))
-        report = session.scalar(select(Ticket.number).where(Ticket.type == TicketType.report))
+        report, other = session.scalars(select(Ticket.number).where(
+            Ticket.type == TicketType.report).limit(2)).all()
     later = open_step(centre, complaint, "D3202-marketing", due_in=timedelta(days=3), now=now)
     overdue = open_step(centre, report, "D3202-marketing", due_in=-timedelta(hours=2), now=now)
     soon = open_step(centre, complaint, "D3202-marketing", due_in=timedelta(hours=3), now=now,
-                     step_key="review")
-    open_step(centre, report, "D3201-marketing", due_in=timedelta(hours=1), now=now,
-              step_key="elsewhere")
+                     step_key="inspect")
+    open_step(centre, other, "D3201-marketing", due_in=timedelta(hours=1), now=now)
     handler = login(portal, "D3202-marketing-1")
     first = handler.get("/inbox").text
     assert "共 3 条" in first and "第 1 / 2 页" in first  # page size 2 in this test
@@ -238,3 +238,32 @@ def test_user_add_creates_a_portal_login(portal, capsys):
     role = run_cli(capsys, "user", "add", "N003", "--name", "x", "--role", "boss", "--department",
                    "D32-CC", "--phone", "13912345678", "--password", "long-enough-1")
     assert role.code == 2 and "role" in role.err
+
+
+def test_step_form_refuses_bad_input_beside_the_field_then_completes_once(portal, centre):
+    now = now_utc()
+    number = a_ticket_in(centre, "320213")
+    step_id = open_step(centre, number, "D3202-marketing", due_in=timedelta(hours=5), now=now)
+    handler = login(portal, "D3202-marketing-1")
+    form = handler.get(f"/steps/{step_id}").text
+    assert "处理结果" in form and "退单须说明原因" in form  # title and help text of the field
+    assert '<option value="已处理"' in form and "<textarea" in form
+    refused = post_form(handler, f"/steps/{step_id}", {"result": "已处理", "reply_text": ""})
+    assert refused.status_code == 422
+    assert 'id="error-reply_text"' in refused.text and 'id="error-result"' not in refused.text
+    assert '<option value="已处理" selected' in refused.text  # what was chosen stays
+    done = post_form(handler, f"/steps/{step_id}",
+                     {"result": "已处理", "reply_text": "已向客户致歉，并对抄表员批评教育"})
+    assert done.status_code == 303 and done.headers["location"] == "/inbox"
+    inbox = handler.get("/inbox").text
+    assert "已提交" in inbox and f"/steps/{step_id}" not in inbox
+    with session_scope(centre) as session:
+        step = session.get(Step, step_id)
+        assert step.status == StepStatus.done and step.completed_by.code == "D3202-marketing-1"
+        assert step.form_data["reply_text"] == "已向客户致歉，并对抄表员批评教育"
+    again = post_form(handler, f"/steps/{step_id}", {"result": "退单", "reply_text": "重复"},
+                      page="/inbox")
+    assert again.status_code == 409 and "无需再次提交" in again.text
+    assert "无需再次提交" in handler.get(f"/steps/{step_id}").text
+    with session_scope(centre) as session:
+        assert session.get(Step, step_id).form_data["reply_text"].startswith("已向客户致歉")

@@ -47,7 +47,7 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
          "--port", str(settings.prefect_port)], env=env)]
     typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
     children.append(subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:portal",
+        [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
          "--host", settings.portal.host, "--port", str(settings.portal.port)], env=env))
     typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port}")
     typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")

@@ -1,11 +1,11 @@
 """The portal's pages: login, inbox, ticket, step form, call intake, supervision.
 
 `uvicorn --factory gridline.web.app:create_app` serves it; `gridline up` starts it beside the
-Prefect UI. Reads go through models; a ticket is created by tasks.tickets.create_ticket and a step
-completed by the lifecycle's complete_step, each in its own transaction.
+Prefect UI. Reads go through models; a ticket is created by tasks.tickets.create_ticket and its
+lifecycle run started, a step is completed by the lifecycle's complete_step (which resumes the run).
 """
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -19,12 +19,15 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from flows.lifecycle import lifecycles, prefect_api_configured, start_lifecycle
+from flows.steps import complete_step
 from gridline.web import forms as webforms
 from gridline.web.auth import (LoginThrottle, csrf_token, password_stamp, portal_secret,
                                require_csrf, start_session)
 from gridline.web.render import make_templates
 from gridline.web.scope import Scope
 from models.enums import OPEN_STATUSES, StepStatus, TicketType, Urgency
+from models.forms import FORMS
 from models.intake import InputError, normalise_phone, parse_intake
 from models.org import Region, Staff
 from models.outbox import OutboxMessage, OutboxStatus
@@ -35,9 +38,6 @@ from tasks.passwords import hash_password, verify_password
 from tasks.rule_store import load_rules
 from tasks.settings import Settings, get_settings
 from tasks.tickets import create_ticket, find_customer_by_phone, find_region
-
-Completer = Callable[..., object]  # complete_step(number, step_key, data, by_staff_id, *, now)
-
 
 class LoginRequired(Exception):
     pass
@@ -66,8 +66,8 @@ Posted = Annotated[FormData, Depends(submitted_form)]
 CSRF = [Depends(require_csrf)]
 
 
-def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[BaseModel]],
-               complete: Completer, clock: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None,
+               clock: Callable[[], datetime] | None = None) -> FastAPI:
     settings = settings or get_settings()
     clock = clock or (lambda: pendulum.now("UTC"))
     templates = make_templates(settings)
@@ -176,8 +176,7 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
     # --- step forms ------------------------------------------------------------------------------
 
     def step_title(step: Step) -> str:
-        model = forms.get(step.form or "")
-        return (model.model_config.get("title") if model else None) or step.step_key
+        return lifecycles()[step.ticket.type].step(step.step_key).title
 
     def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
         step = session.scalars(select(Step).join(Ticket, Step.ticket_id == Ticket.id)
@@ -186,9 +185,9 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
             raise HTTPException(404)
         if not me.acts_on(step):
             raise HTTPException(403, "该环节由其他部门办理，您只能查看，不能提交。")
-        if step.form not in forms:
+        if step.form not in FORMS:
             raise HTTPException(404)
-        return step, forms[step.form]
+        return step, FORMS[step.form]
 
     def step_page(request, me, step, model, status_code=200, typed=None, errors=None):
         return page(request, "step.html", me, status_code=status_code, step=step,
@@ -222,12 +221,12 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
         number, key = step.ticket.number, step.step_key
         session.commit()  # end this read before the lifecycle writes in its own transaction
         try:
-            complete(number, key, filled.model_dump(mode="json"), me.staff.id, now=clock())
+            complete_step(number, key, filled.model_dump(mode="json"), me.staff.id, now=clock())
         except InputError as exc:
             session.expire_all()
             if step.status != StepStatus.open:  # someone else submitted it a moment before
                 return already_done(request, me, step, 409)
-            errors = getattr(exc, "errors", None) or {exc.field: exc.zh}
+            errors = getattr(exc, "errors", None) or {"": exc.zh}  # StepFormError: per field
             return step_page(request, me, step, model, 422, typed, errors)
         request.session["flash"] = f"工单 {number} 的“{step_title(step)}”已提交。"
         return RedirectResponse("/inbox", status_code=303)
@@ -296,6 +295,10 @@ def create_app(settings: Settings | None = None, *, forms: Mapping[str, type[Bas
         except InputError as exc:
             session.rollback()
             return intake_page(request, session, me, values, {exc.field: exc.zh}, 422)
+        if prefect_api_configured():
+            # Started once the ticket is committed, so the run always finds it.
+            ticket.flow_run_id = start_lifecycle(session, ticket)
+            session.commit()
         request.session["flash"] = f"已创建工单 {number}。"
         return RedirectResponse(f"/tickets/{number}", status_code=303)
 
