@@ -18,7 +18,7 @@ class PortalConfig(BaseModel):
     secret: str | None = None  # signs session cookies; None: generated once under var/
     secure_cookies: bool = False  # True when the portal is served over HTTPS
     session_hours: int = 12
-    page_size: int = 50
+    page_size: int = 25  # rows of a list page (inbox, supervision)
     login_max_failures: int = 5  # failed logins per account within the window, then refused
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 300

@@ -2,8 +2,8 @@
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import pendulum
 from fastapi.templating import Jinja2Templates
 
 from models.outbox import mask_phone
@@ -35,10 +35,9 @@ def time_left(due: datetime | None, now: datetime) -> str:
 
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(directory))
-    tz = settings.timezone
+    zone = ZoneInfo(settings.timezone)  # plain datetimes: pages format hundreds of times each
     templates.env.filters["local_time"] = (
-        lambda value: pendulum.instance(value).in_timezone(tz).format("YYYY-MM-DD HH:mm")
-        if value else "")
+        lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "")
     templates.env.filters["mask_phone"] = mask_phone
     templates.env.globals["time_left"] = time_left
     templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)

@@ -5,7 +5,7 @@ supervisors, admins) see every ticket of their department's region and the regio
 Everyone acts only on the steps of their own department.
 """
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -17,6 +17,7 @@ from models.ticket import Step, Ticket
 CENTRE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
 INTAKE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
 SUPERVISING_ROLES = {StaffRole.head, StaffRole.supervisor, StaffRole.admin}
+_OWN_STEP = aliased(Step)  # not the outer query's Step, which may be joined already
 
 
 def region_subtree(session: Session, root_id: int) -> frozenset[int]:
@@ -31,18 +32,18 @@ def region_subtree(session: Session, root_id: int) -> frozenset[int]:
     return frozenset(found)
 
 
-@dataclass(frozen=True)
 class Scope:
-    staff: Staff
-    region_ids: frozenset[int]
+    def __init__(self, session: Session, staff: Staff):
+        self.session, self.staff = session, staff
 
-    @classmethod
-    def of(cls, session: Session, staff: Staff) -> "Scope":
-        return cls(staff, region_subtree(session, staff.department.region_id))
+    @cached_property
+    def region_ids(self) -> frozenset[int]:
+        """The department's region and every region under it (asked only where it matters)."""
+        return region_subtree(self.session, self.staff.department.region_id)
 
     def sees_ticket(self) -> ColumnElement[bool]:
         """A WHERE clause on Ticket: the tickets this person may see."""
-        mine = aliased(Step)  # not the outer query's Step, which may be joined already
+        mine = _OWN_STEP
         own_steps = exists().where(mine.ticket_id == Ticket.id,
                                    mine.department_id == self.staff.department_id)
         if self.staff.role in CENTRE_ROLES:
