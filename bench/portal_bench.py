@@ -1,12 +1,14 @@
 """Portal latency with 100,000 open tickets and 20 concurrent users on loopback.
 
     .venv/bin/python bench/portal_bench.py [--tickets 100000] [--users 20] [--rounds 25]
+                                           [--think 0] [--workers 1]
                                            [--database-url postgresql+psycopg://...]
 
 Builds a database (a fresh SQLite file unless --database-url names an empty one), loads the demo
 centre and bulk-inserts open tickets, each with a deadline and an open step of a department.
 Starts the portal as `gridline up` does (uvicorn, one process), logs in one handler per
-department and has every user alternate inbox and ticket pages as fast as answers come.
+department and has every user alternate inbox and ticket pages: as fast as answers come by
+default (the harshest reading of "20 concurrent users"), or with --think seconds between pages.
 Prints p50/p95 of each page, with the login page (no database work) as the baseline of the same
 run: the ratio says what the database work costs on top of the web stack.
 """
@@ -92,14 +94,18 @@ async def log_in(base: str, code: str) -> httpx.AsyncClient:
     token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     answer = await client.post("/login", data={"code": code, "password": PASSWORD, "csrf": token})
     assert answer.status_code == 303, answer.text[:300]
+    await client.get("/inbox")  # warm: the first query of each kind is compiled, pages cached
     return client
 
 
-async def user(client: httpx.AsyncClient, rounds: int, timings: dict[str, list[float]]) -> None:
+async def user(client: httpx.AsyncClient, rounds: int, think: float,
+               timings: dict[str, list[float]]) -> None:
     for _ in range(rounds):
         inbox = await timed(client, "/inbox", timings["inbox"])
+        await asyncio.sleep(random.uniform(0, 2 * think))
         numbers = re.findall(r'href="/tickets/(\w+)"', inbox.text)
         await timed(client, f"/tickets/{random.choice(numbers)}", timings["ticket"])
+        await asyncio.sleep(random.uniform(0, 2 * think))
         await timed(client, "/login", timings["login page (baseline)"])
     await client.aclose()
 
@@ -138,6 +144,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--database-url")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a user reads a page before the next (0: none)")
     args = parser.parse_args()
     rng = random.Random(95598)
     workdir = Path(tempfile.mkdtemp(prefix="gridline-portal-bench-"))
@@ -171,7 +179,8 @@ def main() -> None:
             clients = [await log_in(base, code) for code in users]  # argon2: not measured
             started, client_cpu, server_cpu = (time.perf_counter(), time.process_time(),
                                                cpu_of(server.pid))
-            await asyncio.gather(*(user(client, args.rounds, timings) for client in clients))
+            await asyncio.gather(*(user(client, args.rounds, args.think, timings)
+                                   for client in clients))
             return (time.perf_counter() - started, time.process_time() - client_cpu,
                     cpu_of(server.pid) - server_cpu)
 
@@ -186,7 +195,8 @@ def main() -> None:
           f"request), load generator {client_cpu:.1f} s; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares them)")
     baseline = statistics.median(timings["login page (baseline)"])
-    print(f"{args.users} concurrent users, {total} requests in {elapsed:.1f} s "
+    print(f"{args.users} concurrent users (think time {args.think} s), {total} requests in "
+          f"{elapsed:.1f} s "
           f"({total / elapsed:.0f} requests/s)")
     for name, values in timings.items():
         p50, p95 = statistics.median(values), percentile(values, 95)
