@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
@@ -238,6 +239,10 @@ def create_app(settings: Settings | None = None,
                 return already_done(request, me, step, 409)
             errors = getattr(exc, "errors", None) or {"": exc.zh}  # StepFormError: per field
             return step_page(request, me, step, model, 422, typed, errors)
+        except httpx.HTTPError:  # recorded, but the run could not be told
+            request.session["flash"] = (f"工单 {number} 的环节已记录，但流程暂未能继续（Prefect "
+                                        "服务不可用），请联系管理员。")
+            return RedirectResponse("/inbox", status_code=303)
         request.session["flash"] = f"工单 {number} 的“{step_title(step.ticket.type, key)}”已提交。"
         return RedirectResponse("/inbox", status_code=303)
 
@@ -305,11 +310,15 @@ def create_app(settings: Settings | None = None,
         except InputError as exc:
             session.rollback()
             return intake_page(request, session, me, values, {exc.field: exc.zh}, 422)
+        request.session["flash"] = f"已创建工单 {number}。"
         if prefect_api_configured():
             # Started once the ticket is committed, so the run always finds it.
-            ticket.flow_run_id = start_lifecycle(session, ticket)
-            session.commit()
-        request.session["flash"] = f"已创建工单 {number}。"
+            try:
+                ticket.flow_run_id = start_lifecycle(session, ticket)
+                session.commit()
+            except httpx.HTTPError:
+                request.session["flash"] = (f"工单 {number} 已保存，但流程未能启动（Prefect 服务"
+                                            "不可用），请联系管理员。")
         return RedirectResponse(f"/tickets/{number}", status_code=303)
 
     # --- supervision -----------------------------------------------------------------------------
