@@ -3,7 +3,6 @@ local Prefect server and worker): an agent takes a call and creates a complaint 
 customer; the department's handler finds the step in the inbox, fills its form with one mistake,
 corrects it and submits; the ticket's run resumes and the ticket moves on to the centre's review."""
 
-import os
 import subprocess
 import sys
 import time
