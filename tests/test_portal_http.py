@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models.customer import Customer
-from models.org import Region
+from models.org import Department, Region
 from models.outbox import OutboxStatus
-from models.enums import StepStatus, TicketStatus, TicketType
+from models.enums import DepartmentKind, StepStatus, TicketStatus, TicketType
 from models.ticket import Step, Ticket, TicketClock
 from tasks.db import session_scope
 from tasks.outbox import enqueue
@@ -267,3 +267,29 @@ def test_step_form_refuses_bad_input_beside_the_field_then_completes_once(portal
     assert "无需再次提交" in handler.get(f"/steps/{step_id}").text
     with session_scope(centre) as session:
         assert session.get(Step, step_id).form_data["reply_text"].startswith("已向客户致歉")
+
+
+def test_every_department_sees_only_its_own_tickets_and_steps(portal, centre):
+    """The whole matrix: one step for each department on a ticket of its own; a head or handler of
+    every department, and the Suzhou centre's agent, supervisor and admin, against every step. A step's page
+    says both rights at once: 200 to act on it, 403 to see its ticket only, 404 to know nothing."""
+    now = now_utc()
+    with session_scope(centre) as session:
+        departments = session.scalars(select(Department.code).where(
+            Department.kind != DepartmentKind.service_centre).order_by(Department.code)).all()
+        tickets = session.execute(select(Ticket.number, Region.code).join(Ticket.region)
+                                  .order_by(Ticket.id).limit(len(departments))).all()
+    owner = {}  # ticket number -> (department, step id)
+    for code, (number, _) in zip(departments, tickets, strict=True):
+        owner[number] = code, open_step(centre, number, code, due_in=timedelta(hours=5), now=now)
+    in_suzhou = {number for number, region in tickets if region.startswith("3205")}
+    # Heads and handlers by turns: each role meets every other department's steps.
+    users = {f"{code}-{'H1'[i % 2]}": {n for n, (d, _) in owner.items() if d == code}
+             for i, code in enumerate(departments)}
+    users |= {code: in_suzhou for code in ("SZ-A", "SZ-S", "SZ-ADM")}
+    for user, visible in users.items():
+        client = login(portal, user)
+        for number, (department, step_id) in owner.items():
+            own = user.startswith(department + "-")
+            expected = 200 if own else 403 if number in visible else 404
+            assert client.get(f"/steps/{step_id}").status_code == expected, (user, number)
