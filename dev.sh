@@ -5,16 +5,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests use: PostgreSQL for the real database, Chromium for the portal.
+# Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks,
+# Chromium for the portal.
 system_packages() {
-  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    else
-      echo "PostgreSQL server binaries are missing: apt-get install postgresql" >&2
-      exit 1
-    fi
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages: apt-get install ${missing[*]}" >&2
+    exit 1
   fi
   # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
   if [ ! -x /usr/bin/chromium ]; then

@@ -27,12 +27,15 @@ from tasks.lifecycle_store import (complete, find_department, find_known_fault, 
 from tasks.settings import get_settings
 from tasks.tickets import get_ticket
 
-LIFECYCLES_DIR = Path(__file__).parent / "lifecycles"
+
+def lifecycles() -> dict[TicketType, LifecycleSpec]:
+    """The declarations in force (GRIDLINE_LIFECYCLES_DIR), read once per folder."""
+    return _load(get_settings().lifecycles_dir)
 
 
 @cache
-def lifecycles() -> dict[TicketType, LifecycleSpec]:
-    return load_lifecycles(LIFECYCLES_DIR)
+def _load(folder: Path) -> dict[TicketType, LifecycleSpec]:
+    return load_lifecycles(folder)
 
 
 @flow(name="lifecycle", persist_result=True)
@@ -97,7 +100,7 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
         row = find_step(session, ticket, step.key, attempt)
         if row.status == "open":
             complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
-        get_run_logger().info("step %s completed from the Prefect UI", step.key)
+            get_run_logger().info("step %s completed from the Prefect UI", step.key)
         return outcome_of(row), row.form_data
 
 

@@ -74,11 +74,11 @@ class LocalPrefect:
         self.worker.wait()
 
     def stop(self) -> None:
-        """SIGINT the worker and server (their process groups), then kill what lingers."""
-        children = [p for p in (self.worker, self.server) if p is not None and p.poll() is None]
-        for child in children:
+        """Stop the worker, then the server (a worker whose server is gone retries for long)."""
+        for child in (self.worker, self.server):
+            if child is None or child.poll() is not None:
+                continue
             os.killpg(child.pid, signal.SIGINT)
-        for child in children:
             try:
                 child.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -1,5 +1,6 @@
 """The data and the rules: tables, forms, the working calendar, deadline rules. Pure."""
 
+from models.audit import AuditRecord
 from models.base import Base
 from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
@@ -8,8 +9,11 @@ from models.outbox import OutboxMessage
 from models.portal import inbox_index, ticket_department_index  # noqa: F401  (the portal's indexes)
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
+from models.workforce import (CallRecord, HandoverItem, IndicatorReading, RosterShift,
+                              StaffingPlan)
 
 __all__ = [
-    "Base", "CalendarOverride", "Customer", "DeadlineRule", "Department", "Event", "OutboxMessage", "Region",
-    "Staff", "Step", "Ticket", "TicketClock", "WorkCalendar",
+    "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule",
+    "Department", "Event", "HandoverItem", "IndicatorReading", "OutboxMessage", "Region",
+    "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock", "WorkCalendar",
 ]

@@ -43,6 +43,8 @@ class DeadlineRule(Base):
     span_unit: Mapped[SpanUnit] = enum_column(SpanUnit)
     # "" counts from the ticket's receipt; otherwise from the due time (or actual time) of that clock.
     starts_after: Mapped[str] = mapped_column(String(50), default="")
+    # How long before the due time the clock counts as about to expire.
+    warn_minutes: Mapped[int] = mapped_column(Integer)
 
 
 # --- the YAML form an admin edits -------------------------------------------------------------
@@ -57,6 +59,7 @@ class RuleSpec(BaseModel):
     label: str
     span: str  # "45 minutes", "24 hours", "4 working_days"
     starts_after: str = ""
+    warn: str | None = None  # about-to-expire window, "15 minutes" or "4 hours"
 
     @field_validator("span")
     @classmethod
@@ -64,13 +67,24 @@ class RuleSpec(BaseModel):
         parse_span(value)
         return value
 
+    @field_validator("warn")
+    @classmethod
+    def _warn_is_natural(cls, value: str | None) -> str | None:
+        return natural_span(value) if value is not None else None
+
 
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: str
     effective_from: date
+    default_warn: str = "24 hours"  # the about-to-expire window of clocks that name none
     rules: list[RuleSpec]
+
+    @field_validator("default_warn")
+    @classmethod
+    def _default_warn_is_natural(cls, value: str) -> str:
+        return natural_span(value)
 
 
 def parse_span(text: str) -> tuple[int, SpanUnit]:
@@ -78,6 +92,12 @@ def parse_span(text: str) -> tuple[int, SpanUnit]:
     if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in SpanUnit.__members__:
         raise ValueError(f"span must read like '45 minutes', '24 hours' or '4 working_days': {text!r}")
     return int(parts[0]), SpanUnit(parts[1])
+
+
+def natural_span(text: str) -> str:
+    if parse_span(text)[1] == SpanUnit.working_days:
+        raise ValueError("an about-to-expire window is natural time: minutes or hours")
+    return text
 
 
 class RuleFileError(ValueError):
@@ -101,8 +121,14 @@ def read_rule_file(path: Path) -> list[DeadlineRule]:
             ticket_type=spec.type, subtype=spec.subtype,
             area_kind=spec.area.value if spec.area else "", clock=spec.clock, label=spec.label,
             span_value=value, span_unit=unit, starts_after=spec.starts_after,
+            warn_minutes=span_minutes(spec.warn or ruleset.default_warn),
         ))
     return rows
+
+
+def span_minutes(span: str) -> int:
+    value, unit = parse_span(span)
+    return value * 60 if unit == SpanUnit.hours else value
 
 
 # --- choosing and applying rules ----------------------------------------------------------------
@@ -114,6 +140,7 @@ class ClockDue:
     due_at: pendulum.DateTime
     starts_after: str
     version: str
+    warn_minutes: int
 
 
 def applicable_rules(rules: Iterable[DeadlineRule], ticket_type: TicketType, subtype: str | None,
@@ -168,5 +195,6 @@ def due_times(rules: list[DeadlineRule], received_at: datetime,
             resolved[clock] = span_end(rule, start, calendar)
         return resolved[clock]
 
-    clocks = [ClockDue(r.clock, r.label, due(r.clock), r.starts_after, r.version) for r in rules]
+    clocks = [ClockDue(r.clock, r.label, due(r.clock), r.starts_after, r.version, r.warn_minutes)
+              for r in rules]
     return sorted(clocks, key=lambda c: (c.due_at, c.clock))

@@ -1,9 +1,9 @@
 """Tickets, their deadline clocks, their steps and their append-only timeline."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime
@@ -33,6 +33,11 @@ class Ticket(Base):
     rule_version: Mapped[str] = mapped_column(String(50))  # the deadline rules its clocks came from
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "gridline" for our own tickets; "marketing" for tickets watched from the marketing system's
+    # export, which name their responsible person themselves.
+    source: Mapped[str] = mapped_column(String(20), default="gridline", server_default="gridline")
+    responsible_name: Mapped[str | None] = mapped_column(String(50))
+    responsible_phone: Mapped[str | None] = mapped_column(String(20))
 
     customer: Mapped[Customer | None] = relationship()
     region: Mapped[Region] = relationship()
@@ -63,6 +68,11 @@ class TicketClock(Base):
     label: Mapped[str] = mapped_column(String(50))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How long before the due time the clock counts as about to expire (from its rule).
+    warn_minutes: Mapped[int] = mapped_column(server_default="1440")
+    # When the deadline audit must next look at this clock (as Zammad's escalation_at): the audit
+    # reads only rows whose time has come, through this index, never every open ticket.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
@@ -111,3 +121,20 @@ class Event(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+@event.listens_for(TicketClock, "before_insert")
+def _schedule_new_clock(mapper, connection, clock: TicketClock) -> None:
+    """A new clock is first looked at when it starts to be about to expire."""
+    if clock.met_at is None and clock.next_check_at is None:
+        clock.next_check_at = clock.due_at - timedelta(minutes=clock.warn_minutes)
+
+
+@event.listens_for(TicketClock, "before_update")
+def _reschedule_clock(mapper, connection, clock: TicketClock) -> None:
+    """Whoever moves a deadline or meets it, the audit's next look follows: no writer must remember."""
+    state = inspect(clock).attrs
+    if clock.met_at is not None:
+        clock.next_check_at = None
+    elif state.due_at.history.has_changes() or state.met_at.history.has_changes():
+        clock.next_check_at = clock.due_at - timedelta(minutes=clock.warn_minutes)

@@ -29,18 +29,25 @@ def find_step(session: Session, ticket: Ticket, key: str, attempt: int) -> Step 
 def resolve_department(session: Session, region: Region,
                        to: DepartmentKind | str) -> tuple[Department, Staff | None]:
     """The nearest department of that kind, from the ticket's region up; "supervisor" is the duty
-    supervisor of the service centre."""
+    supervisor of the service centre. Without one, the centre takes it (and may re-dispatch)."""
     kind = DepartmentKind.service_centre if to == "supervisor" else DepartmentKind(to)
+    department = _nearest(session, region, kind) or _nearest(session, region,
+                                                              DepartmentKind.service_centre)
+    if department is None:
+        raise LookupError(f"no {kind.value} department nor service centre for region {region.code}")
+    assignee = first_staff(session, department, StaffRole.supervisor) if to == "supervisor" else None
+    return department, assignee
+
+
+def _nearest(session: Session, region: Region, kind: DepartmentKind) -> Department | None:
     place: Region | None = region
     while place is not None:
         department = session.scalar(select(Department).where(
             Department.kind == kind, Department.region_id == place.id).order_by(Department.id))
         if department is not None:
-            assignee = first_staff(session, department, StaffRole.supervisor) \
-                if to == "supervisor" else None
-            return department, assignee
+            return department
         place = place.parent
-    raise LookupError(f"no {kind.value} department for region {region.code} or above")
+    return None
 
 
 def first_staff(session: Session, department: Department, role: StaffRole) -> Staff | None:

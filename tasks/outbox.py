@@ -5,10 +5,11 @@ transaction, and marked `sent` only after the gateway accepted it. A crash betwe
 leaves it `sending`; when the lease runs out it is claimed again: at least once, never lost.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,44 @@ from tasks.templates import load_templates, render
 CLAIMABLE = (OutboxStatus.queued, OutboxStatus.failed, OutboxStatus.sending)
 
 
+@dataclass(frozen=True)
+class Intent:
+    """One message someone means to send; `key` names the intent, so it is queued once."""
+
+    key: str
+    channel: str
+    recipient: str
+    template: str
+    context: dict[str, Any]
+    ticket_id: int | None = None
+    step_id: int | None = None
+    to_customer: bool = False
+    urgent: bool = False
+
+
+def _values(intent: Intent, now: datetime, policy: DeliveryPolicy,
+            timezone: str) -> dict[str, Any]:
+    """The columns of a new outbox row: rendered now, not before the customer's quiet hours end."""
+    channel = MessageChannel(intent.channel)
+    subject, text, html = render(load_templates(timezone), channel, intent.template, intent.context)
+    not_before = now
+    if intent.to_customer and not intent.urgent:
+        not_before = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone) or now
+    return dict(
+        key=intent.key, channel=channel, recipient=intent.recipient, template=intent.template,
+        subject=subject, body_text=text, body_html=html, ticket_id=intent.ticket_id,
+        step_id=intent.step_id, to_customer=intent.to_customer, urgent=intent.urgent,
+        status=OutboxStatus.queued, attempts=0, created_at=now, next_attempt_at=not_before,
+    )
+
+
+def _policy(policy: DeliveryPolicy | None, timezone: str | None) -> tuple[DeliveryPolicy, str]:
+    if policy is None or timezone is None:
+        settings = get_settings()
+        return policy or settings.outbox, timezone or settings.timezone
+    return policy, timezone
+
+
 def enqueue(session: Session, *, key: str, channel: str, recipient: str, template: str,
             context: dict[str, Any], now: datetime, ticket_id: int | None = None,
             step_id: int | None = None, to_customer: bool = False, urgent: bool = False,
@@ -29,19 +68,10 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, templat
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
-    if policy is None or timezone is None:
-        settings = get_settings()
-        policy, timezone = policy or settings.outbox, timezone or settings.timezone
-    channel = MessageChannel(channel)
-    subject, text, html = render(load_templates(timezone), channel, template, context)
-    not_before = now
-    if to_customer and not urgent:
-        not_before = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone) or now
-    message = OutboxMessage(
-        key=key, channel=channel, recipient=recipient, template=template, subject=subject,
-        body_text=text, body_html=html, ticket_id=ticket_id, step_id=step_id,
-        to_customer=to_customer, urgent=urgent, created_at=now, next_attempt_at=not_before,
-    )
+    policy, timezone = _policy(policy, timezone)
+    intent = Intent(key, channel, recipient, template, context, ticket_id, step_id, to_customer,
+                    urgent)
+    message = OutboxMessage(**_values(intent, now, policy, timezone))
     savepoint = session.begin_nested()
     session.add(message)
     try:
@@ -50,6 +80,23 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, templat
         savepoint.rollback()
         return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     return message
+
+
+def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
+                 policy: DeliveryPolicy | None = None, timezone: str | None = None) -> int:
+    """Queue many intents at once (the audit's thousands): one look-up for keys already queued.
+    Returns how many were new."""
+    policy, timezone = _policy(policy, timezone)
+    wanted = {intent.key: intent for intent in intents}
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))):
+            del wanted[key]
+    if wanted:  # one multi-row INSERT: the ORM's unit of work is too slow for thousands
+        session.execute(insert(OutboxMessage.__table__), [
+            _values(intent, now, policy, timezone) for intent in wanted.values()])
+    return len(wanted)
 
 
 def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, timezone: str,

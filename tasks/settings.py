@@ -6,6 +6,7 @@ from pathlib import Path
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.audit import AuditPolicy
 from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
 from models.paths import PROJECT_ROOT
 
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # The lifecycle declarations, one YAML page per ticket type; a centre may keep its own.
+    lifecycles_dir: Path = PROJECT_ROOT / "flows" / "lifecycles"
     # Lifecycles: a fault ticket of the same area within this window is the same known fault.
     known_fault_window_minutes: int = 120
     # A suspended lifecycle run fails after this long; deadlines are the audit's, not this timeout.
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
     smtp: SmtpConfig = SmtpConfig()
     sms: SmsConfig = SmsConfig()
     outbox: DeliveryPolicy = DeliveryPolicy()
+    audit: AuditPolicy = AuditPolicy()
+    audit_dir: Path = PROJECT_ROOT / "var" / "audit"  # the daily statistics workbooks
+    import_dir: Path = PROJECT_ROOT / "var" / "inbox"  # marketing-system exports picked up here
+    import_mapping: Path | None = None  # YAML of the export's column headers, if not the default
+    # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
+    workforce_file: Path | None = None
     portal: PortalConfig = PortalConfig()
 
 

@@ -5,7 +5,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import pendulum
+from zoneinfo import ZoneInfo
+
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from models.outbox import MessageChannel, mask_phone
@@ -25,10 +26,11 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # loaded once and checked at start-up; no stat() per message
     )
+    zone = ZoneInfo(timezone)
     env.filters["mask_phone"] = mask_phone
-    env.filters["local_time"] = lambda value: pendulum.instance(value).in_timezone(timezone).format(
-        "YYYY-MM-DD HH:mm")
+    env.filters["local_time"] = lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     env.filters["shorten"] = lambda text, width=40: text if len(text) <= width else text[:width] + "…"
     for name in env.list_templates(extensions=["txt", "html"]):
         try:
@@ -48,9 +50,8 @@ def render(env: Environment, channel: MessageChannel, template: str,
     try:
         if channel == MessageChannel.sms:
             return None, env.get_template(f"sms/{template}.txt").render(context).strip(), None
-        text_template = env.get_template(f"email/{template}.txt")
-        text = text_template.render(context).strip()
-        subject = str(text_template.make_module(context).subject).strip()
+        module = env.get_template(f"email/{template}.txt").make_module(context)  # rendered once
+        text, subject = str(module).strip(), str(module.subject).strip()
         html_template = env.select_template([f"email/{template}.html", "email/layout.html"])
         html = html_template.render({**context, "subject": subject, "text": text}).strip()
         return subject, text, html

@@ -67,7 +67,8 @@ def create_ticket(session: Session, intake: TicketIntake, *, now: datetime,
             content=intake.content, customer=customer, caller_name=intake.name,
             caller_phone=intake.phone, address=intake.address, region=region, area_kind=area,
             received_at=received_at, rule_version=chosen[0].version,
-            clocks=[TicketClock(clock=c.clock, label=c.label, due_at=c.due_at) for c in clocks],
+            clocks=[TicketClock(clock=c.clock, label=c.label, due_at=c.due_at,
+                                warn_minutes=c.warn_minutes) for c in clocks],
         )
         ticket.events.append(Event(
             at=now, kind="received", actor=intake.name,

@@ -165,3 +165,15 @@ def test_a_new_rule_version_changes_new_tickets_without_code(db_url, capsys, tmp
     assert due["rule_version"] == "local-2026"
     assert due["clocks"] == {"reply": {"label": "处理答复", "due_at": "2026-12-03T15:00:00+08:00",
                                        "starts_after": None}}
+
+
+def test_create_with_an_unreachable_prefect_keeps_the_ticket_and_says_so(seeded, capsys):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tests.postgres import free_port
+
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        result = run_cli(capsys, *COMPLAINT)
+    assert result.code == 1 and "已保存" in result.err and "not started" in result.err
+    number = result.err.split("工单 ")[1].split()[0]
+    assert run_cli(capsys, "ticket", "show", number, "--json").json()["flow_run_id"] is None

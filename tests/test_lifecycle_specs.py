@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from models.paths import PROJECT_ROOT
+from tasks.settings import get_settings
 from models.enums import TicketType
 from models.forms import FORMS, StepFormError, validate_form
 from models.intake import InputError
-from models.lifecycle import (BACK, HUMAN_KINDS, LifecycleFileError, StepKind, load_lifecycles,
-                              read_lifecycle)
+from models.lifecycle import (BACK, HUMAN_KINDS, LifecycleFileError, StepKind, Walk,
+                              load_lifecycles, read_lifecycle)
 
-FOLDER = PROJECT_ROOT / "flows" / "lifecycles"
+FOLDER = get_settings().lifecycles_dir
 
 
 def reachable(spec) -> set[str]:
@@ -124,3 +124,38 @@ def test_a_cross_field_rule_names_its_field():
     with pytest.raises(StepFormError) as caught:
         validate_form("answer_consultation", {"result": "已答复"})
     assert list(caught.value.errors) == ["reply_text"]
+
+
+def walk_through(spec, outcomes: list[tuple[str, str, dict]]) -> list[tuple[str, int]]:
+    """Feed a walk the outcomes of each step it enters; return the (step, attempt) it went through."""
+    walk, seen = Walk(spec), []
+    for expected, outcome, data in outcomes:
+        step, attempt = walk.enter()
+        assert step.key == expected, (seen, step.key)
+        seen.append((step.key, attempt))
+        walk.leave(step, outcome, data)
+    return seen
+
+
+def test_a_walk_rebuilds_returns_reopenings_and_the_escalation():
+    spec = load_lifecycles(FOLDER)[TicketType.complaint]
+    handled = [("handle", "已处理", {}), ("review", "通过", {})]
+    seen = walk_through(spec, [
+        ("contact", "转责任部门", {}),
+        ("handle", "退单", {}), ("redispatch", "完成", {"department": "D3202-marketing"}),
+        *handled, ("callback", "不满意", {}),
+        *handled, ("callback", "不满意", {}),
+        *handled, ("callback", "不满意", {}),
+        ("escalate", "完成", {}), ("close", "完成", {}),
+    ])
+    assert seen.count(("handle", 4)) == 1 and ("callback", 3) in seen
+    assert seen[-2:] == [("escalate", 1), ("close", 1)]
+
+
+def test_a_re_dispatch_sends_the_returned_step_to_the_chosen_department():
+    walk = Walk(load_lifecycles(FOLDER)[TicketType.opinion])
+    for outcome, data in [("退单", {}), ("完成", {"department": "D3202-marketing"})]:
+        step, _ = walk.enter()
+        walk.leave(step, outcome, data)
+    assert walk.key == "handle" and walk.chosen_department == {"handle": "D3202-marketing"}
+    assert "D3202-marketing" in walk.note

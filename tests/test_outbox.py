@@ -237,11 +237,12 @@ def test_every_template_renders_in_chinese_on_both_channels():
     names = {n.split("/")[1].removesuffix(".txt") for n in env.list_templates(["txt"])}
     assert {"dispatch_notice", "customer_ack", "about_to_expire", "overdue", "escalation",
             "callback_notice", "closure_notice"} <= names
-    for name in names:
+    context = CONTEXT | {"skew": "5分钟", "database_time": NOON}  # clock_skew speaks of no ticket
+    for name in names - {"workforce_alert", "handover_list"}:  # tested with the workforce
         for channel in MessageChannel:
-            subject, text, html = render(env, channel, name, CONTEXT)
-            assert CONTEXT["ticket_no"] in text
-            assert channel == MessageChannel.sms or (CONTEXT["ticket_no"] in subject and html)
+            subject, text, html = render(env, channel, name, context)
+            assert CONTEXT["ticket_no"] in text or name == "clock_skew"
+            assert channel == MessageChannel.sms or (subject and "<html" in html)
 
 
 def test_a_broken_template_stops_loading_and_names_the_file(tmp_path):

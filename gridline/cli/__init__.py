@@ -4,7 +4,8 @@ import sys
 
 import typer
 
-from gridline.cli import calendar, db, demo, outbox, rules, run, step, ticket, user
+from gridline.cli import (audit, calendar, db, demo, imports, outbox, rules, run, step, ticket,
+                          user, workforce)
 from models.intake import InputError
 from models.lifecycle import LifecycleFileError
 from models.rules import RuleFileError
@@ -18,8 +19,16 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(step.app, name="step")
+app.add_typer(audit.app, name="audit")
+app.add_typer(imports.app, name="import")
 app.add_typer(user.app, name="user")
 app.command("up")(run.up)
+app.add_typer(workforce.calls_app, name="calls")
+app.command("forecast")(workforce.forecast)
+app.command("staffing")(workforce.staffing)
+app.add_typer(workforce.roster_app, name="roster")
+app.command("alerts")(workforce.alerts)
+app.command("handover")(workforce.handover)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,5 @@
 """gridline up: the embedded centre on one machine, until Ctrl-C."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,6 +9,7 @@ import httpx
 import typer
 
 from gridline.cli.demo import seed_if_empty
+from gridline.local_prefect import LocalPrefect
 from gridline.sinks import Sinks
 from tasks.db import session_scope, upgrade_schema
 from tasks.settings import get_settings
@@ -17,19 +17,9 @@ from tasks.rule_store import ensure_default_rules
 from tasks.templates import load_templates
 
 
-def prefect_env(settings) -> dict[str, str]:
-    """A Prefect home of our own under var/, unless the admin configured one."""
-    env = dict(os.environ)
-    env.setdefault("PREFECT_HOME", str(settings.var_dir / "prefect"))
-    env.setdefault("PREFECT_API_URL", f"http://127.0.0.1:{settings.prefect_port}/api")
-    env.setdefault("PREFECT_UI_API_URL", env["PREFECT_API_URL"])
-    env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    return env
-
-
 def up(seed: bool = typer.Option(True, help="load the demo centre into an empty database")) -> None:
-    """Migrate the database, load the demo, start a local Prefect server and the portal; Ctrl-C
-    stops it all."""
+    """Migrate, load the demo, run a Prefect server, the deployments, a worker and the portal;
+    Ctrl-C stops all."""
     settings = get_settings()
     load_templates(settings.timezone)  # a broken template stops start-up, not a 3 a.m. reminder
     upgrade_schema(settings.database_url)
@@ -41,30 +31,34 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     if _is_local_sink(settings):
         sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()
         typer.echo(f"本地邮件/短信收件箱 | local mail and SMS sinks: {settings.var_dir / 'sinks'}")
-    env = prefect_env(settings)
-    children = [subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-         "--port", str(settings.prefect_port)], env=env)]
-    typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
-    children.append(subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
-         "--host", settings.portal.host, "--port", str(settings.portal.port)], env=env))
-    typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port}")
-    typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
+    prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
+                           log_dir=settings.var_dir)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service stop is a Ctrl-C too
+    portal = None
     try:
-        while all(child.poll() is None for child in children):
+        prefect.start_server()
+        typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
+        prefect.deploy()
+        prefect.start_worker()
+        typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
+                   f"logs in {settings.var_dir}")
+        portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
+            [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
+             "--host", settings.portal.host, "--port", str(settings.portal.port)], env=prefect.env)
+        typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port}")
+        typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")
+        typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
+        while prefect.alive() and portal.poll() is None:
             time.sleep(1)
+        typer.echo("Prefect 或门户进程已退出 | a Prefect or portal process exited; see the logs",
+                   err=True)
     except KeyboardInterrupt:
         pass
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        if portal is not None and portal.poll() is None:
+            portal.send_signal(signal.SIGINT)
+            portal.wait(20)
+        prefect.stop()
         if sinks is not None:
             sinks.stop()
 

@@ -1,5 +1,6 @@
 """gridline ticket: create and show tickets."""
 
+import httpx
 import pendulum
 import typer
 
@@ -61,9 +62,14 @@ def create(
         summary = ticket_summary(ticket)
     if prefect_api_configured() if start is None else start:
         # Started once the ticket is committed, so the run always finds it.
-        with session_scope() as session:
-            ticket = get_ticket(session, summary["number"])
-            ticket.flow_run_id = summary["flow_run_id"] = start_lifecycle(session, ticket)
+        try:
+            with session_scope() as session:
+                ticket = get_ticket(session, summary["number"])
+                ticket.flow_run_id = summary["flow_run_id"] = start_lifecycle(session, ticket)
+        except httpx.HTTPError as exc:
+            typer.echo(f"错误：工单 {summary['number']} 已保存，但流程未能启动（Prefect 服务不可用）| "
+                       f"error: ticket saved, its lifecycle not started: {exc}", err=True)
+            raise typer.Exit(1) from None
     warn_fallback_years(calendar)
     if as_json:
         echo_json(summary)
@@ -71,6 +77,8 @@ def create(
     typer.echo(f"工单号 {summary['number']}  {ticket.type.label}  受理时间 {summary['received_at']}")
     for clock in ticket.clocks:
         typer.echo(f"  {clock.label}（{clock.clock}）期限 {local_iso(clock.due_at)}")
+    if summary.get("flow_run_id"):
+        typer.echo(f"  流程运行 | flow run {summary['flow_run_id']}")
 
 
 @app.command()

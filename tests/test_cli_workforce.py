@@ -1,0 +1,93 @@
+"""Call import, forecast and staffing through the CLI, against real SQLite and PostgreSQL."""
+
+import csv
+from datetime import date
+
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from bench.callgen import generate, records
+from tasks.db import session_scope
+from models.workforce import CallRecord, StaffingPlan
+from models.workforce_config import load_workforce_config
+from tests.cli import run_cli
+
+NOW = "2026-11-23T08:00:00+08:00"
+
+
+def count(url, table) -> int:
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(table))
+
+
+def test_import_lists_bad_rows_by_number_and_lands_the_good_ones(db_url, tmp_path, capsys):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["话单编号", "呼入时间", "业务组", "是否接通", "等待时长", "通话时长", "话后处理时长"])
+    sheet.append(["c1", "2026-11-20 09:01:00", "咨询查询", "是", 5, 120, 30])
+    sheet.append(["c2", "昨天上午", "咨询查询", "是", 5, 120, 30])          # row 3: bad time
+    sheet.append(["c3", "2026-11-20 09:02:00", "故障报修", "也许", 5, 0, 0])  # row 4: bad answered
+    sheet.append(["c4", "2026-11-20 09:03:00", "故障报修", "放弃", -1, 0, 0])  # row 5: negative wait
+    sheet.append(["c5", "2026-11-20T09:04:00+08:00", "故障报修", "放弃", 40, "", ""])
+    sheet.append(["c1", "2026-11-20 09:01:00", "咨询查询", "是", 5, 120, 30])  # repeated id
+    path = tmp_path / "calls.xlsx"
+    book.save(path)
+
+    result = run_cli(capsys, "calls", "import", str(path), "--json")
+    assert result.code == 1
+    report = result.json()
+    assert report["added"] == 2 and report["duplicates"] == 1
+    assert [(b["row"], b["field"]) for b in report["bad"]] == [
+        (3, "offered_at"), (4, "answered"), (5, "wait_s")]
+    with session_scope(db_url) as session:
+        first = session.scalar(select(CallRecord).where(CallRecord.call_id == "c1"))
+        assert first.offered_at.isoformat() == "2026-11-20T01:01:00+00:00"  # local time read as +08:00
+        assert first.answered and first.talk_s == 120
+    again = run_cli(capsys, "calls", "import", str(path))
+    assert "导入话单 0 条，重复跳过 3 条，错误 3 行" in again.out and "第 4 行" in again.out
+    assert count(db_url, CallRecord) == 2
+
+
+def test_forecast_beats_seasonal_naive_and_staffing_meets_each_target(db_url, tmp_path, capsys):
+    history = generate(2, date(2026, 10, 12), date(2026, 11, 22), scale=0.2, seed=7)
+    path = tmp_path / "calls.csv"
+    rows = list(records(history))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert run_cli(capsys, "calls", "import", str(path)).code == 0
+
+    forecast = run_cli(capsys, "forecast", "--days", "7", "--now", NOW, "--json")
+    assert forecast.code == 0, forecast.err
+    groups = forecast.json()
+    assert {g["group"] for g in groups} == set(history)
+    for group in groups:
+        assert len(group["intervals"]) == 7 * 48
+        assert group["intervals"][0]["start"] == "2026-11-24T00:00:00+08:00"
+        assert group["backtest"]["mape"] < group["backtest"]["seasonal_naive_mape"]
+        # Workday mornings are busier than the small hours.
+        assert group["intervals"][20]["calls"] > 3 * group["intervals"][6]["calls"]
+    plain = run_cli(capsys, "forecast", "--days", "2", "--now", NOW)
+    assert "回测 MAPE" in plain.out and "季节朴素法" in plain.out
+
+    staffing = run_cli(capsys, "staffing", "--now", NOW, "--json")
+    assert staffing.code == 0, staffing.err
+    config = load_workforce_config()
+    for group in staffing.json():
+        target = config.target(group["group"])
+        assert 150 < group["aht_s"] < 250
+        for i in group["intervals"]:
+            assert i["service_level"] >= target.service_level
+            assert i["occupancy"] <= target.max_occupancy
+            assert i["rostered"] * (1 - target.shrinkage) >= i["agents"] - 1e-9
+    assert count(db_url, StaffingPlan) == 2 * 48
+    assert run_cli(capsys, "staffing", "--now", NOW).code == 0
+    assert count(db_url, StaffingPlan) == 2 * 48  # a re-run replaces, never doubles
+
+
+def test_planning_without_history_or_with_a_bad_date_says_so(db_url, capsys):
+    result = run_cli(capsys, "staffing", "--now", NOW)
+    assert result.code == 2 and "gridline calls import" in result.err
+    result = run_cli(capsys, "forecast", "--from", "next week", "--now", NOW)
+    assert result.code == 2 and "from" in result.err
