@@ -24,7 +24,8 @@ class PortalConfig(BaseModel):
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 300
     password_min_length: int = 8
-    # A step or deadline due within this many hours is "about to expire" (即将超期, seed 000).
+    # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);
+    # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24
     prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
     demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`

@@ -330,14 +330,17 @@ def create_app(settings: Settings | None = None,
         now = clock()
         running = (select(TicketClock, Ticket).join(Ticket, TicketClock.ticket_id == Ticket.id)
                    .where(TicketClock.met_at.is_(None), Ticket.status.in_(OPEN_STATUSES),
-                          me.sees_ticket()))
-        overdue = running.where(TicketClock.due_at <= now)
-        expiring = running.where(TicketClock.due_at > now, TicketClock.due_at <= now + warning)
-
-        def listed(query):
-            total = session.scalar(select(func.count()).select_from(query.subquery()))
-            return session.execute(query.order_by(TicketClock.due_at).limit(size)).all(), total
-
+                          me.sees_ticket()).order_by(TicketClock.due_at))
+        overdue_query = running.where(TicketClock.due_at <= now)
+        overdue = (session.execute(overdue_query.limit(size)).all(),
+                   session.scalar(select(func.count()).select_from(overdue_query.subquery())))
+        # About to expire: within each clock's own warning window (the deadline rules' `warn`,
+        # as the audit reads it); the widest window bounds the query.
+        widest = session.scalar(select(func.max(TicketClock.warn_minutes))) or 0
+        soon = [row for row in session.execute(running.where(
+                    TicketClock.due_at > now, TicketClock.due_at <= now + timedelta(minutes=widest)))
+                if row[0].due_at - timedelta(minutes=row[0].warn_minutes) <= now]
+        expiring = soon[:size], len(soon)
         # The outbox of the same scope: how many messages stand in each state, and the ones
         # not delivered yet, oldest first.
         of_my_tickets = OutboxMessage.ticket_id.in_(select(Ticket.id).where(me.sees_ticket()))
@@ -348,8 +351,8 @@ def create_app(settings: Settings | None = None,
             select(OutboxMessage, Ticket).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
             .where(of_my_tickets, OutboxMessage.status != OutboxStatus.sent)
             .order_by(OutboxMessage.created_at).limit(size)).all()
-        return page(request, "supervise.html", me, overdue=listed(overdue),
-                    expiring=listed(expiring), states=states, outbox_states=list(OutboxStatus),
+        return page(request, "supervise.html", me, overdue=overdue, expiring=expiring,
+                    states=states, outbox_states=list(OutboxStatus),
                     undelivered=undelivered)
 
     return app

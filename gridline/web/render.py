@@ -41,5 +41,6 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
     templates.env.filters["mask_phone"] = mask_phone
     templates.env.globals["time_left"] = time_left
     templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
+    templates.env.globals["minutes"] = lambda count: timedelta(minutes=count)
     templates.env.globals["urgency"] = urgency
     return templates
