@@ -200,8 +200,10 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
         ticket = session.scalar(select(Ticket).where(Ticket.number == wuxi))
         ticket.status = TicketStatus.in_progress
         ticket.clocks += [
-            TicketClock(clock="late", label="联系客户", due_at=now - timedelta(days=30)),
-            TicketClock(clock="soon", label="处理答复", due_at=now + timedelta(hours=3))]
+            TicketClock(clock="late", label="联系客户", due_at=now - timedelta(days=30),
+                        warn_minutes=1440),
+            TicketClock(clock="soon", label="处理答复", due_at=now + timedelta(hours=3),
+                        warn_minutes=1440)]
         message = enqueue(session, key=f"test:{wuxi}:overdue", channel="sms",
                           recipient="13912345678", template="overdue", now=now,
                           ticket_id=ticket.id, context={
