@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks.
+# Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks,
+# Chromium for the portal.
 system_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
@@ -17,6 +18,16 @@ system_packages() {
   else
     echo "missing Debian packages: apt-get install ${missing[*]}" >&2
     exit 1
+  fi
+  # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
+  if [ ! -x /usr/bin/chromium ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "Chromium is missing: apt-get install chromium" >&2
+      exit 1
+    fi
   fi
 }
 

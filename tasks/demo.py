@@ -16,6 +16,7 @@ from models.intake import TicketIntake
 from models.org import Department, Region, Staff
 from models.rules import DeadlineRule
 from models.ticket import Event
+from tasks.passwords import hash_password
 from tasks.tickets import create_ticket
 
 PROVINCE = ("32", "江苏省")
@@ -48,7 +49,7 @@ def already_seeded(session: Session) -> bool:
 
 def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
               rules: list[DeadlineRule], customers: int = 300, tickets: int = 140,
-              seed: int = 95598) -> dict[str, int]:
+              seed: int = 95598, password: str | None = None) -> dict[str, int]:
     rng = random.Random(seed)
     names = _NameMaker(rng)
 
@@ -120,6 +121,11 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             ticket.events.append(Event(at=closed, kind="closed", actor="系统",
                                        message="工单办结归档"))
     session.flush()
+    if password:
+        # One hash for every demo login: argon2 is slow on purpose, and these are demo accounts.
+        demo_hash = hash_password(password)
+        for person in session.scalars(select(Staff)):
+            person.password_hash = demo_hash
     return {"regions": 1 + len(CITIES) + len(counties), "customers": len(people),
             "tickets": tickets,
             "staff": session.scalar(select(func.count()).select_from(Staff))}

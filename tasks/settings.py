@@ -3,11 +3,32 @@
 from datetime import time
 from pathlib import Path
 
+from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.audit import AuditPolicy
 from models.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
 from models.paths import PROJECT_ROOT
+
+
+class PortalConfig(BaseModel):
+    """The portal (gridline/web), served by `gridline up` beside the Prefect UI."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret: str | None = None  # signs session cookies; None: generated once under var/
+    secure_cookies: bool = False  # True when the portal is served over HTTPS
+    session_hours: int = 12
+    page_size: int = 25  # rows of a list page (inbox, supervision)
+    login_max_failures: int = 5  # failed logins per account within the window, then refused
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 300
+    password_min_length: int = 8
+    # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);
+    # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
+    expiry_warning_hours: float = 24
+    prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
+    demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
 
 
 class Settings(BaseSettings):
@@ -39,6 +60,7 @@ class Settings(BaseSettings):
     import_mapping: Path | None = None  # YAML of the export's column headers, if not the default
     # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
     workforce_file: Path | None = None
+    portal: PortalConfig = PortalConfig()
 
 
 def get_settings() -> Settings:

@@ -5,7 +5,7 @@ import sys
 import typer
 
 from gridline.cli import (audit, calendar, db, demo, imports, outbox, rules, run, step, ticket,
-                          workforce)
+                          user, workforce)
 from models.intake import InputError
 from models.lifecycle import LifecycleFileError
 from models.rules import RuleFileError
@@ -21,6 +21,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
+app.add_typer(user.app, name="user")
 app.command("up")(run.up)
 app.add_typer(workforce.calls_app, name="calls")
 app.command("forecast")(workforce.forecast)

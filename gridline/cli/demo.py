@@ -5,6 +5,7 @@ import typer
 
 from gridline.cli.common import calendar_for, echo_json
 from tasks.db import session_scope
+from tasks.settings import get_settings
 from tasks.demo import already_seeded, seed_demo
 from tasks.rule_store import ensure_default_rules, load_rules
 
@@ -17,7 +18,7 @@ def seed_if_empty() -> dict | None:
             return None
         ensure_default_rules(session)
         return seed_demo(session, now=pendulum.now("UTC"), calendar=calendar_for(session),
-                         rules=load_rules(session))
+                         rules=load_rules(session), password=get_settings().portal.demo_password)
 
 
 @app.command()

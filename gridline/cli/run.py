@@ -1,6 +1,8 @@
 """gridline up: the embedded centre on one machine, until Ctrl-C."""
 
 import signal
+import subprocess
+import sys
 import time
 
 import httpx
@@ -16,7 +18,8 @@ from tasks.templates import load_templates
 
 
 def up(seed: bool = typer.Option(True, help="load the demo centre into an empty database")) -> None:
-    """Migrate, load the demo, run a Prefect server, the deployments and a worker; Ctrl-C stops all."""
+    """Migrate, load the demo, run a Prefect server, the deployments, a worker and the portal;
+    Ctrl-C stops all."""
     settings = get_settings()
     load_templates(settings.timezone)  # a broken template stops start-up, not a 3 a.m. reminder
     upgrade_schema(settings.database_url)
@@ -31,6 +34,7 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
                            log_dir=settings.var_dir)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service stop is a Ctrl-C too
+    portal = None
     try:
         prefect.start_server()
         typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
@@ -38,14 +42,22 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         prefect.start_worker()
         typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
                    f"logs in {settings.var_dir}")
+        portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
+            [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
+             "--host", settings.portal.host, "--port", str(settings.portal.port)], env=prefect.env)
+        typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port}")
         typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")
         typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
-        while prefect.alive():
+        while prefect.alive() and portal.poll() is None:
             time.sleep(1)
-        typer.echo("Prefect 进程已退出 | a Prefect process exited; see the logs", err=True)
+        typer.echo("Prefect 或门户进程已退出 | a Prefect or portal process exited; see the logs",
+                   err=True)
     except KeyboardInterrupt:
         pass
     finally:
+        if portal is not None and portal.poll() is None:
+            portal.send_signal(signal.SIGINT)
+            portal.wait(20)
         prefect.stop()
         if sinks is not None:
             sinks.stop()

@@ -1,0 +1,1 @@
+"""The portal: departments, agents and supervisors work here; the Prefect UI is for admins."""

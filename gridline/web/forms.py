@@ -1,0 +1,158 @@
+"""A web form generated from a step's pydantic model, and the submission read back into it.
+
+Widgets follow the field's type: Literal or enum -> choice, bool -> yes/no, datetime -> date-time,
+date -> date, int/float/Decimal -> number, str -> one line when it is short (max_length up to
+SHORT_TEXT) and a text area otherwise. Title and description (help text) come from `Field`.
+"""
+
+import types
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from inspect import isclass
+from typing import Literal, Union, get_args, get_origin
+
+import pendulum
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+
+SHORT_TEXT = 200  # characters: a longer (or unbounded) text field gets a text area
+
+_ZH = {
+    "missing": "必填",
+    "literal_error": "请从选项中选择",
+    "enum": "请从选项中选择",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长，最多 {max_length} 个字",
+    "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "float_parsing": "须为数字",
+    "decimal_parsing": "须为数字",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "不能大于 {le}",
+    "bool_parsing": "请选择“是”或“否”",
+    "datetime_parsing": "时间格式无效",
+    "datetime_from_date_parsing": "时间格式无效",
+    "date_parsing": "日期格式无效",
+    "date_from_datetime_parsing": "日期格式无效",
+    "extra_forbidden": "不支持的字段",
+}
+
+
+@dataclass
+class Widget:
+    name: str
+    title: str
+    help: str
+    kind: str  # text | textarea | choice | yesno | datetime | date | number
+    required: bool
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    step: str = "any"  # for numbers: "1" for integers
+    value: str = ""  # what the input shows: the typed text after a refused submit
+    error: str = ""
+
+
+def _unwrap_optional(annotation):
+    if get_origin(annotation) in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        if len(inner) == 1:
+            return inner[0]
+    return annotation
+
+
+def _widget(name: str, info: FieldInfo) -> Widget:
+    annotation = _unwrap_optional(info.annotation)
+    widget = Widget(name=name, title=info.title or name, help=info.description or "",
+                    kind="text", required=info.is_required())
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if get_origin(annotation) is Literal:
+        widget.kind = "choice"
+        widget.choices = [(str(v), str(v)) for v in get_args(annotation)]
+    elif isclass(annotation) and issubclass(annotation, Enum):
+        widget.kind = "choice"
+        widget.choices = [(str(m.value), getattr(m, "label", str(m.value))) for m in annotation]
+    elif annotation is bool:
+        widget.kind = "yesno"
+    elif annotation is datetime:
+        widget.kind = "datetime"
+    elif annotation is date:
+        widget.kind = "date"
+    elif annotation in (int, float, Decimal):
+        widget.kind = "number"
+        widget.step = "1" if annotation is int else "any"
+    elif extra.get("widget") in ("text", "textarea"):
+        widget.kind = extra["widget"]
+    else:
+        max_length = next((m.max_length for m in info.metadata
+                           if getattr(m, "max_length", None) is not None), None)
+        widget.kind = "text" if max_length is not None and max_length <= SHORT_TEXT else "textarea"
+    return widget
+
+
+def widgets(model: type[BaseModel], values: dict[str, str] | None = None,
+            errors: dict[str, str] | None = None) -> list[Widget]:
+    """The form's inputs, with what was typed and the error beside each field."""
+    values, errors = values or {}, errors or {}
+    result = []
+    for name, info in model.model_fields.items():
+        widget = _widget(name, info)
+        widget.value = values.get(name, "")
+        widget.error = errors.get(name, "")
+        result.append(widget)
+    return result
+
+
+def read_submission(model: type[BaseModel], form, timezone: str) -> tuple[dict, dict[str, str]]:
+    """(data for the model, raw texts to show again). Empty inputs are left out: a default or a
+    'required' error applies. A date-time typed in the page is local time of the centre."""
+    data, typed = {}, {}
+    for name, info in model.model_fields.items():
+        raw = str(form.get(name, ""))
+        typed[name] = raw
+        if not raw.strip():
+            continue
+        if _widget(name, info).kind == "datetime":
+            data[name] = _local_datetime(raw.strip(), timezone)
+        else:
+            data[name] = raw
+    return data, typed
+
+
+def _local_datetime(text: str, timezone: str) -> str:
+    try:
+        naive = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # pydantic reports it beside the field
+    if naive.tzinfo is not None:
+        return naive.isoformat()
+    return pendulum.instance(naive, tz=timezone).isoformat()
+
+
+def validate(model: type[BaseModel], data: dict) -> tuple[BaseModel | None, dict[str, str]]:
+    """The filled form, or the Chinese message beside each bad field."""
+    try:
+        return model.model_validate(data), {}
+    except ValidationError as exc:
+        return None, field_errors(model, exc)
+
+
+def field_errors(model: type[BaseModel], exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        message = error["msg"].removeprefix("Value error, ")
+        if not name and ": " in message:  # a cross-field rule names its field: "field: message"
+            name, message = message.split(": ", 1)
+        template = _ZH.get(error["type"])
+        if template:
+            message = template.format_map(_Blank(error.get("ctx") or {}))
+        errors.setdefault(name if name in model.model_fields else "", message)
+    return errors
+
+
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""

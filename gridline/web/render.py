@@ -1,0 +1,46 @@
+"""How times, deadlines and urgency look on the pages (Asia/Shanghai, Chinese)."""
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi.templating import Jinja2Templates
+
+from models.outbox import mask_phone
+from models.paths import TEMPLATES_DIR
+from tasks.settings import Settings
+
+TEMPLATES = TEMPLATES_DIR / "portal"
+
+
+def urgency(due: datetime | None, now: datetime, warning: timedelta) -> str:
+    """green, amber (about to expire) or red (overdue)."""
+    if due is None:
+        return "green"
+    if due <= now:
+        return "red"
+    return "amber" if due - now <= warning else "green"
+
+
+def time_left(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return "无期限"
+    span = abs(due - now)
+    days, rest = divmod(int(span.total_seconds()), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + f"{minutes}分"
+    return f"已超期 {text}" if due <= now else f"剩余 {text}"
+
+
+def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(directory))
+    zone = ZoneInfo(settings.timezone)  # plain datetimes: pages format hundreds of times each
+    templates.env.filters["local_time"] = (
+        lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "")
+    templates.env.filters["mask_phone"] = mask_phone
+    templates.env.globals["time_left"] = time_left
+    templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
+    templates.env.globals["minutes"] = lambda count: timedelta(minutes=count)
+    templates.env.globals["urgency"] = urgency
+    return templates

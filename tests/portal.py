@@ -1,0 +1,111 @@
+"""The portal on a real uvicorn server on loopback, a demo centre to log into, and HTTP helpers."""
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import httpx
+import pendulum
+import uvicorn
+from sqlalchemy import select
+
+from flows.lifecycle import lifecycles
+from gridline.web.app import create_app
+from models.lifecycle import StepKind
+from models.enums import DepartmentKind, StaffRole, StepStatus
+from models.org import Department, Region, Staff
+from models.ticket import Step, Ticket
+from tasks.calendar_store import load_work_calendar
+from tasks.db import session_scope
+from tasks.demo import seed_demo
+from tasks.rule_store import load_rules
+from tasks.settings import get_settings
+from tests.postgres import free_port
+
+PASSWORD = "gridline-demo"
+
+
+def seed_centre(url: str, now: datetime) -> None:
+    """The demo centre, every login with PASSWORD, plus a city-level centre in Suzhou (agents,
+    supervisor, admin who must not see other cities' tickets)."""
+    with session_scope(url) as session:
+        seed_demo(session, now=now, calendar=load_work_calendar(session, "Asia/Shanghai"),
+                  rules=load_rules(session), customers=60, tickets=30, password=PASSWORD)
+        suzhou = session.scalar(select(Region).where(Region.code == "3205"))
+        centre = Department(code="D3205-CC", name="苏州95598分中心",
+                            kind=DepartmentKind.service_centre, region=suzhou)
+        demo_hash = session.scalar(select(Staff.password_hash).where(Staff.code == "S0001"))
+        for code, role in [("SZ-A", StaffRole.agent), ("SZ-S", StaffRole.supervisor),
+                           ("SZ-ADM", StaffRole.admin)]:
+            session.add(Staff(code=code, name=f"苏州{role.label}", role=role, phone="13900000000",
+                              department=centre, password_hash=demo_hash))
+
+
+def open_step(url: str, number: str, department_code: str, *, due_in: timedelta,
+              now: datetime, step_key: str | None = None) -> int:
+    """A step as the lifecycle opens it (by default the first hand-off of the ticket's type):
+    a department's work on a ticket, with its form and due time."""
+    with session_scope(url) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        spec = lifecycles()[ticket.type]
+        step = spec.step(step_key) if step_key else next(
+            s for s in spec.steps if s.kind == StepKind.handoff)
+        department = session.scalar(select(Department).where(Department.code == department_code))
+        row = Step(ticket=ticket, step_key=step.key, department=department, form=step.form,
+                   status=StepStatus.open, opened_at=now, due_at=now + due_in)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def portal_app():
+    return create_app(get_settings())
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """Run the app on a free loopback port until the block ends."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the portal did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def browser(base_url: str) -> httpx.Client:
+    return httpx.Client(base_url=base_url, follow_redirects=False, timeout=30)
+
+
+def login(base_url: str, code: str, password: str = PASSWORD) -> httpx.Client:
+    client = browser(base_url)
+    token = csrf_of(client.get("/login").text)
+    response = client.post("/login", data={"code": code, "password": password, "csrf": token})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def post_form(client: httpx.Client, path: str, data: dict, page: str | None = None):
+    """Post a form the way a browser does: with the CSRF token of the page it came from."""
+    token = csrf_of(client.get(page or path).text)
+    return client.post(path, data={**data, "csrf": token})
+
+
+def now_utc() -> datetime:
+    return pendulum.now("UTC")
