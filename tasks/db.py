@@ -48,7 +48,7 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         session.close()
 
 
-def upgrade_schema(url: str, revision: str = "heads") -> None:
+def upgrade_schema(url: str, revision: str = "head") -> None:
     """Create or migrate the schema with alembic, the only way it changes."""
     from alembic import command
     from alembic.config import Config

@@ -10,7 +10,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("heads", help="alembic revision to reach")) -> None:
+def upgrade(revision: str = typer.Argument("head", help="alembic revision to reach")) -> None:
     """Create or migrate the schema (SQLite or PostgreSQL), then load the default deadline rules."""
     url = get_settings().database_url
     upgrade_schema(url, revision)

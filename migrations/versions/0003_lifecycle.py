@@ -1,7 +1,7 @@
 """lifecycle
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 10:46:28.909910
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """workforce
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-23 10:46:01.215097
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """deadline audit
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-23 10:51:53.457390
 """
 
@@ -13,7 +13,7 @@ import models.base
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
