@@ -114,11 +114,11 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
             bare = timed(lambda: [str(run_deployment("bare-lifecycle/bare", timeout=0,
                                                      as_subflow=False).id) for _ in range(n)],
                          resume_bare)
+            print(f"N={n} per side, work pool concurrency {limit}")
+            print(f"bare Prefect flow:  {bare:7.1f} s  {n / bare * 60:6.1f} flows/min", flush=True)
             gridline = timed(lambda: start_tickets(n), resume_ticket)
     finally:
         prefect.stop()
-    print(f"N={n} per side, work pool concurrency {limit}")
-    print(f"bare Prefect flow:  {bare:7.1f} s  {n / bare * 60:6.1f} flows/min")
     print(f"Gridline complaint: {gridline:7.1f} s  {n / gridline * 60:6.1f} tickets/min")
     print(f"ratio Gridline / bare: {gridline / bare:.2f} (target <= 1.5)")
 
