@@ -7,7 +7,7 @@ from typing import Any
 
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import Environment, Template, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
 from models.outbox import MessageChannel, mask_phone
 from models.paths import TEMPLATES_DIR
@@ -40,6 +40,12 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
     return env
 
 
+@lru_cache(maxsize=64)
+def _html_template(env: Environment, template: str) -> Template:
+    """Chosen once per template: a missing file costs a failed look-up on disk every time."""
+    return env.select_template([f"email/{template}.html", "email/layout.html"])
+
+
 def render(env: Environment, channel: MessageChannel, template: str,
            context: dict[str, Any]) -> tuple[str | None, str, str | None]:
     """(subject, text, html) of one message.
@@ -52,8 +58,7 @@ def render(env: Environment, channel: MessageChannel, template: str,
             return None, env.get_template(f"sms/{template}.txt").render(context).strip(), None
         module = env.get_template(f"email/{template}.txt").make_module(context)  # rendered once
         text, subject = str(module).strip(), str(module.subject).strip()
-        html_template = env.select_template([f"email/{template}.html", "email/layout.html"])
-        html = html_template.render({**context, "subject": subject, "text": text}).strip()
+        html = _html_template(env, template).render({**context, "subject": subject, "text": text}).strip()
         return subject, text, html
     except TemplateError as exc:
         raise TemplateProblem(f"template {channel.value}/{template}: {exc}") from exc

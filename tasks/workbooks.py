@@ -5,8 +5,8 @@ import os
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-import pendulum
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -45,8 +45,9 @@ def write_day_workbooks(session: Session, *, day: date, folder: Path,
 
 
 def _local(value: datetime, timezone: str) -> datetime:
-    """Excel has no time zones: cells hold the centre's wall-clock time as a real datetime."""
-    return pendulum.instance(value).in_timezone(timezone).naive()
+    """Excel has no time zones: cells hold the centre's wall-clock time as a real datetime.
+    (zoneinfo, not pendulum: pendulum reads the zone file again on every call.)"""
+    return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
 def _write(path: Path, title: str, rows: list[AuditRecord], timezone: str) -> None:
