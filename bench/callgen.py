@@ -87,6 +87,16 @@ def records(histories: dict[str, History], tz: str = "Asia/Shanghai", seed: int 
                     }
 
 
+def write_csv(histories: dict[str, History], handle) -> None:
+    """The call records as the CSV file `gridline calls import` reads."""
+    rows = records(histories)
+    first = next(rows)
+    writer = csv.DictWriter(handle, fieldnames=list(first))
+    writer.writeheader()
+    writer.writerow(first)
+    writer.writerows(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=3)
@@ -94,13 +104,7 @@ def main() -> None:
     parser.add_argument("--to", dest="last", type=date.fromisoformat, default=date(2026, 11, 16))
     parser.add_argument("--scale", type=float, default=0.1)
     args = parser.parse_args()
-    rows = records(generate(args.groups, args.first, args.last, scale=args.scale))
-    first = next(rows)
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(first))
-    writer.writeheader()
-    writer.writerow(first)
-    writer.writerows(rows)
-
+    write_csv(generate(args.groups, args.first, args.last, scale=args.scale), sys.stdout)
 
 if __name__ == "__main__":
     main()

@@ -1,12 +1,11 @@
 """Call import, forecast and staffing through the CLI, against real SQLite and PostgreSQL."""
 
-import csv
 from datetime import date
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from bench.callgen import generate, records
+from bench.callgen import generate, write_csv
 from tasks.db import session_scope
 from models.workforce import CallRecord, StaffingPlan
 from models.workforce_config import load_workforce_config
@@ -51,11 +50,8 @@ def test_import_lists_bad_rows_by_number_and_lands_the_good_ones(db_url, tmp_pat
 def test_forecast_beats_seasonal_naive_and_staffing_meets_each_target(db_url, tmp_path, capsys):
     history = generate(2, date(2026, 10, 12), date(2026, 11, 22), scale=0.2, seed=7)
     path = tmp_path / "calls.csv"
-    rows = list(records(history))
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(history, handle)
     assert run_cli(capsys, "calls", "import", str(path)).code == 0
 
     forecast = run_cli(capsys, "forecast", "--days", "7", "--now", NOW, "--json")

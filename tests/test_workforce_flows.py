@@ -1,13 +1,12 @@
 """The workforce flows on a real (temporary) Prefect server: nightly planning and shift handover."""
 
-import csv
 from datetime import date
 
 import pendulum
 import pytest
 from sqlalchemy import func, select
 
-from bench.callgen import generate, records
+from bench.callgen import generate, write_csv
 from models.org import Staff
 from models.ticket import Step, Ticket
 from models.workforce import RosterShift, StaffingPlan
@@ -25,11 +24,8 @@ def test_nightly_plan_and_handover_flows(db_url, prefect_harness, tmp_path, caps
 
     history = generate(1, date(2026, 10, 26), date(2026, 11, 22), scale=0.1, seed=3)
     path = tmp_path / "calls.csv"
-    rows = list(records(history))
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv(history, handle)
     assert run_cli(capsys, "calls", "import", str(path)).code == 0
     assert run_cli(capsys, "demo", "seed").code == 0
 
