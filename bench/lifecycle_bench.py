@@ -10,6 +10,7 @@ Prints tickets per minute for each and the ratio of Gridline's time to the bare 
 
 import argparse
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -51,6 +52,8 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=200)
     parser.add_argument("--limit", type=int, default=4, help="work pool concurrency")
     args = parser.parse_args()
+    # Stopped with kill: still stop the server, the worker and the cluster in the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.postgres import Cluster, free_port
 
