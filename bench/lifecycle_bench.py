@@ -112,7 +112,8 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
                 client.update_work_pool(POOL, WorkPoolUpdate(concurrency_limit=limit))
             bare_lifecycle.from_source(
                 source=str(PROJECT_ROOT), entrypoint="bench/lifecycle_bench.py:bare_lifecycle",
-            ).deploy(name="bare", work_pool_name=POOL, print_next_steps=False)
+            ).deploy(name="bare", work_pool_name=POOL, print_next_steps=False,
+                     job_variables={"command": f"{sys.executable} -m prefect.engine"})  # as ours
             prefect.start_worker()
             bare = timed(lambda: [str(run_deployment("bare-lifecycle/bare", timeout=0,
                                                      as_subflow=False).id) for _ in range(n)],

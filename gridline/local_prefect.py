@@ -27,6 +27,7 @@ class LocalPrefect:
         self.env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         self.env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")  # a resumed step goes on soon
         self.env["GRIDLINE_HOME"] = str(PROJECT_ROOT)  # prefect.yaml's working directory
+        self.env["GRIDLINE_PYTHON"] = sys.executable  # and the Python its runs start in
         if server_database_url:
             self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_database_url
         self.server: subprocess.Popen | None = None

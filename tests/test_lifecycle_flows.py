@@ -132,7 +132,7 @@ def waiting_at(url: str, number: str, key: str) -> Step | None:
     return step if run_state(run_id).state.is_paused() else None
 
 
-def drive(capsys, url: str, scripts: dict[str, list[tuple[str, dict]]], timeout: float = 240):
+def drive(capsys, url: str, scripts: dict[str, list[tuple[str, dict]]], timeout: float = 600):
     """Complete each ticket's steps in order through the CLI, each as soon as its run waits."""
     deadline = time.monotonic() + timeout
     while any(scripts.values()):
