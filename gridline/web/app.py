@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None,
     templates = make_templates(settings)
     config = settings.portal
     throttle = LoginThrottle(config.login_max_failures, config.login_max_failures_per_address,
-                             config.login_window_seconds)
+                             config.login_window_seconds, clock)
     no_such_user = hash_password("no such user")  # failed logins of unknown codes take as long
     warning = timedelta(hours=config.expiry_warning_hours)
     size = config.page_size
@@ -118,16 +118,16 @@ def create_app(settings: Settings | None = None,
         if not target.startswith("/") or target.startswith("//"):
             target = "/inbox"  # never an open redirect
         address = request.client.host if request.client else ""
-        if throttle.blocked(code, address):
+        if throttle.blocked(session, code, address):
             return page(request, "login.html", status_code=429, next=target, code=code,
                         error="登录失败次数过多，请稍后再试。")
         staff = session.scalar(select(Staff).where(Staff.code == code))
         valid = verify_password(staff.password_hash if staff else no_such_user, password)
         if staff is None or not valid:
-            throttle.failed(code, address)
+            throttle.failed(session, code, address)
             return page(request, "login.html", status_code=401, next=target, code=code,
                         error="工号或密码错误。")
-        throttle.succeeded(code)
+        throttle.succeeded(session, code)
         start_session(request, staff)
         return RedirectResponse(target, status_code=303)
 
