@@ -80,6 +80,9 @@ def create_app(settings: Settings | None = None,
     warning = timedelta(hours=config.expiry_warning_hours)
     size = config.page_size
     prefect_ui = config.prefect_ui_url or f"http://127.0.0.1:{settings.prefect_port}"
+    # Looked up for every inbox row: from the declarations once, not the settings each time.
+    titles = {(ticket_type, step.key): step.title
+              for ticket_type, spec in lifecycles().items() for step in spec.steps}
 
     app = FastAPI(title="Gridline 门户", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -186,8 +189,7 @@ def create_app(settings: Settings | None = None,
 
     def step_title(ticket_type: TicketType, step_key: str) -> str:
         """The step's title in its lifecycle (a step a newer declaration dropped keeps its key)."""
-        spec = lifecycles()[ticket_type]
-        return next((s.title for s in spec.steps if s.key == step_key), step_key)
+        return titles.get((ticket_type, step_key), step_key)
 
     def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
         step = session.scalars(select(Step).join(Ticket, Step.ticket_id == Ticket.id)
