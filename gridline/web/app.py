@@ -173,8 +173,8 @@ def create_app(settings: Settings | None = None,
             select(Ticket).where(Ticket.number == number, me.sees_ticket())
             .options(joinedload(Ticket.region), joinedload(Ticket.customer),
                      selectinload(Ticket.clocks), selectinload(Ticket.events),
-                     selectinload(Ticket.steps).selectinload(Step.department),
-                     selectinload(Ticket.steps).selectinload(Step.completed_by))
+                     selectinload(Ticket.steps).options(joinedload(Step.department),
+                                                        joinedload(Step.completed_by)))
         ).first()
         if ticket is None:
             raise HTTPException(404)
