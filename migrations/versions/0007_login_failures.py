@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_failures'))
     )
     with op.batch_alter_table('login_failures', schema=None) as batch_op:
-        batch_op.create_index('ix_login_failures_kind_key_at', ['kind', 'key', 'failed_at'], unique=False)
+        batch_op.create_index('ix_login_failures_kind_key_at', ['kind', 'key', 'failed_at'],
+                              unique=False)
 
 
 def downgrade() -> None:
