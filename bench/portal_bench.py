@@ -1,14 +1,15 @@
 """Portal latency with 100,000 open tickets and 20 concurrent users on loopback.
 
     .venv/bin/python bench/portal_bench.py [--tickets 100000] [--users 20] [--rounds 25]
-                                           [--think 0] [--workers 1]
+                                           [--think 0] [--workers N]
                                            [--database-url postgresql+psycopg://...]
 
 Builds a database (a fresh SQLite file unless --database-url names an empty one), loads the demo
 centre and bulk-inserts open tickets, each with a deadline and an open step of a department.
-Starts the portal as `gridline up` does (uvicorn, one process), logs in one handler per
-department and has every user alternate inbox and ticket pages: as fast as answers come by
-default (the harshest reading of "20 concurrent users"), or with --think seconds between pages.
+Starts the portal as `gridline up` does (uvicorn, GRIDLINE_PORTAL__WORKERS processes, by default
+one a core), logs in one handler per department and has every user alternate inbox and ticket
+pages: as fast as answers come by default (the harshest reading of "20 concurrent users"), or
+with --think seconds between pages.
 Prints p50/p95 of each page, with the login page (no database work) as the baseline of the same
 run: the ratio says what the database work costs on top of the web stack.
 """
@@ -43,6 +44,7 @@ from tasks.calendar_store import load_work_calendar  # noqa: E402
 from tasks.db import session_scope, upgrade_schema  # noqa: E402
 from tasks.demo import seed_demo  # noqa: E402
 from tasks.rule_store import ensure_default_rules, load_rules  # noqa: E402
+from tasks.settings import get_settings  # noqa: E402
 
 PASSWORD = "bench-password"
 
@@ -143,7 +145,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--database-url")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=get_settings().portal.workers,
+                        help="uvicorn worker processes (default: as `gridline up`, one a core)")
     parser.add_argument("--think", type=float, default=0.0,
                         help="mean seconds a user reads a page before the next (0: none)")
     args = parser.parse_args()
@@ -195,8 +198,8 @@ def main() -> None:
           f"request), load generator {client_cpu:.1f} s; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work shares them)")
     baseline = statistics.median(timings["login page (baseline)"])
-    print(f"{args.users} concurrent users (think time {args.think} s), {total} requests in "
-          f"{elapsed:.1f} s "
+    print(f"{args.users} concurrent users (think time {args.think} s), {args.workers} portal "
+          f"worker processes, {total} requests in {elapsed:.1f} s "
           f"({total / elapsed:.0f} requests/s)")
     for name, values in timings.items():
         p50, p95 = statistics.median(values), percentile(values, 95)

@@ -6,7 +6,8 @@ from models.calendar import CalendarOverride, WorkCalendar
 from models.customer import Customer
 from models.org import Department, Region, Staff
 from models.outbox import OutboxMessage
-from models.portal import inbox_index, ticket_department_index  # noqa: F401  (the portal's indexes)
+from models.portal import (LoginFailure, inbox_index,  # noqa: F401  (the portal's indexes)
+                           ticket_department_index)
 from models.rules import DeadlineRule
 from models.ticket import Event, Step, Ticket, TicketClock
 from models.workforce import (CallRecord, HandoverItem, IndicatorReading, RosterShift,
@@ -14,6 +15,7 @@ from models.workforce import (CallRecord, HandoverItem, IndicatorReading, Roster
 
 __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule",
-    "Department", "Event", "HandoverItem", "IndicatorReading", "OutboxMessage", "Region",
-    "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock", "WorkCalendar",
+    "Department", "Event", "HandoverItem", "IndicatorReading", "LoginFailure", "OutboxMessage",
+    "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
+    "WorkCalendar",
 ]

@@ -16,7 +16,10 @@ from tasks.settings import get_settings
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # A SQLite connection is a file handle, cheap to keep: one for each of the portal's
+        # worker threads (anyio's 40), not the default 5 with the rest opened, each re-reading
+        # the schema, and closed again for every request under load.
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=40)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -1,9 +1,10 @@
 """Configuration, shared by the CLI, flows and portal: GRIDLINE_* environment variables or .env."""
 
+import os
 from datetime import time
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.audit import AuditPolicy
@@ -16,6 +17,9 @@ class PortalConfig(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # uvicorn worker processes: one request's CPU is the bottleneck, so one per core by default
+    # (sessions, CSRF and the login limiter hold no state in a process).
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     secret: str | None = None  # signs session cookies; None: generated once under var/
     secure_cookies: bool = False  # True when the portal is served over HTTPS
     session_hours: int = 12

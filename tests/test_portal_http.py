@@ -71,6 +71,22 @@ def test_login_is_required_rate_limited_and_ends_with_logout(portal):
     assert agent.get("/inbox").status_code == 303
 
 
+def test_failed_logins_count_across_portal_processes(centre):
+    # Two portals on one database, as uvicorn's worker processes are: a guesser whose attempts
+    # land on different workers is refused after three failures all the same.
+    with serve(portal_app()) as first, serve(portal_app()) as second:
+        for base in (first, second, first):
+            client = browser(base)
+            wrong = client.post("/login", data={"code": "S0001", "password": "guess",
+                                                "csrf": csrf_of(client.get("/login").text)})
+            assert wrong.status_code == 401
+        client = browser(second)
+        blocked = client.post("/login", data={"code": "S0001", "password": "gridline-demo",
+                                              "csrf": csrf_of(client.get("/login").text)})
+        assert blocked.status_code == 429 and "次数过多" in blocked.text
+        assert login(first, "S0100").get("/inbox").status_code == 200  # others still log in
+
+
 def test_forms_without_the_session_token_are_refused(portal, centre):
     agent = login(portal, "S0100")
     before = ticket_count(centre)

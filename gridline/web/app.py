@@ -75,11 +75,14 @@ def create_app(settings: Settings | None = None,
     templates = make_templates(settings)
     config = settings.portal
     throttle = LoginThrottle(config.login_max_failures, config.login_max_failures_per_address,
-                             config.login_window_seconds)
+                             config.login_window_seconds, clock)
     no_such_user = hash_password("no such user")  # failed logins of unknown codes take as long
     warning = timedelta(hours=config.expiry_warning_hours)
     size = config.page_size
     prefect_ui = config.prefect_ui_url or f"http://127.0.0.1:{settings.prefect_port}"
+    # Looked up for every inbox row: from the declarations once, not the settings each time.
+    titles = {(ticket_type, step.key): step.title
+              for ticket_type, spec in lifecycles().items() for step in spec.steps}
 
     app = FastAPI(title="Gridline 门户", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -118,16 +121,16 @@ def create_app(settings: Settings | None = None,
         if not target.startswith("/") or target.startswith("//"):
             target = "/inbox"  # never an open redirect
         address = request.client.host if request.client else ""
-        if throttle.blocked(code, address):
+        if throttle.blocked(session, code, address):
             return page(request, "login.html", status_code=429, next=target, code=code,
                         error="登录失败次数过多，请稍后再试。")
         staff = session.scalar(select(Staff).where(Staff.code == code))
         valid = verify_password(staff.password_hash if staff else no_such_user, password)
         if staff is None or not valid:
-            throttle.failed(code, address)
+            throttle.failed(session, code, address)
             return page(request, "login.html", status_code=401, next=target, code=code,
                         error="工号或密码错误。")
-        throttle.succeeded(code)
+        throttle.succeeded(session, code)
         start_session(request, staff)
         return RedirectResponse(target, status_code=303)
 
@@ -170,8 +173,8 @@ def create_app(settings: Settings | None = None,
             select(Ticket).where(Ticket.number == number, me.sees_ticket())
             .options(joinedload(Ticket.region), joinedload(Ticket.customer),
                      selectinload(Ticket.clocks), selectinload(Ticket.events),
-                     selectinload(Ticket.steps).selectinload(Step.department),
-                     selectinload(Ticket.steps).selectinload(Step.completed_by))
+                     selectinload(Ticket.steps).options(joinedload(Step.department),
+                                                        joinedload(Step.completed_by)))
         ).first()
         if ticket is None:
             raise HTTPException(404)
@@ -186,8 +189,7 @@ def create_app(settings: Settings | None = None,
 
     def step_title(ticket_type: TicketType, step_key: str) -> str:
         """The step's title in its lifecycle (a step a newer declaration dropped keeps its key)."""
-        spec = lifecycles()[ticket_type]
-        return next((s.title for s in spec.steps if s.key == step_key), step_key)
+        return titles.get((ticket_type, step_key), step_key)
 
     def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
         step = session.scalars(select(Step).join(Ticket, Step.ticket_id == Ticket.id)

@@ -3,28 +3,40 @@
 import hashlib
 import os
 import secrets
-import time
-from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from hmac import compare_digest
 
 from fastapi import HTTPException, Request
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-from tasks.settings import Settings
 from models.org import Staff
+from models.portal import LoginFailure
+from tasks.settings import Settings
+
+KEY_LENGTH = LoginFailure.key.type.length  # a longer typed code counts as its first characters
 
 
 def portal_secret(settings: Settings) -> str:
-    """The cookie-signing key: from the settings, or made once and kept under var/ (mode 0600)."""
+    """The cookie-signing key: from the settings, or made once and kept under var/ (mode 0600).
+    Several worker processes start at once: the file appears whole (linked into place) or not at
+    all, so none of them reads a half-written key."""
     if settings.portal.secret:
         return settings.portal.secret
     path = settings.var_dir / "portal-secret"
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        draft = path.with_name(f"portal-secret.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)  # the first process's key wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 
@@ -52,28 +64,31 @@ def start_session(request: Request, staff: Staff) -> None:
 
 
 class LoginThrottle:
-    """Failed logins in a sliding window, per account and per client address."""
+    """Failed logins in a sliding window, per account and per client address. The count lives in
+    the database, so every portal worker process (and every restart) sees the same attempts."""
 
     def __init__(self, per_account: int, per_address: int, window_seconds: float,
-                 clock=time.monotonic):
+                 clock: Callable[[], datetime]):
         self.limits = {"account": per_account, "address": per_address}
-        self.window, self.clock = window_seconds, clock
-        self.failures: dict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self.window, self.clock = timedelta(seconds=window_seconds), clock
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        times, horizon = self.failures[key], self.clock() - self.window
-        while times and times[0] < horizon:
-            times.popleft()
-        return times
+    def blocked(self, session: Session, account: str, address: str) -> bool:
+        since = self.clock() - self.window
+        return any(
+            session.scalar(select(func.count()).select_from(LoginFailure).where(
+                LoginFailure.kind == kind, LoginFailure.key == key[:KEY_LENGTH],
+                LoginFailure.failed_at > since)) >= self.limits[kind]
+            for kind, key in (("account", account), ("address", address)))
 
-    def blocked(self, account: str, address: str) -> bool:
-        return (len(self._recent(("account", account))) >= self.limits["account"]
-                or len(self._recent(("address", address))) >= self.limits["address"])
-
-    def failed(self, account: str, address: str) -> None:
+    def failed(self, session: Session, account: str, address: str) -> None:
         now = self.clock()
-        self.failures[("account", account)].append(now)
-        self.failures[("address", address)].append(now)
+        # Failures out of every window count for nothing: dropped, so the table stays small.
+        session.execute(delete(LoginFailure).where(LoginFailure.failed_at <= now - self.window))
+        session.add_all([LoginFailure(kind="account", key=account[:KEY_LENGTH], failed_at=now),
+                         LoginFailure(kind="address", key=address[:KEY_LENGTH], failed_at=now)])
+        session.commit()
 
-    def succeeded(self, account: str) -> None:
-        self.failures.pop(("account", account), None)
+    def succeeded(self, session: Session, account: str) -> None:
+        session.execute(delete(LoginFailure).where(LoginFailure.kind == "account",
+                                                   LoginFailure.key == account[:KEY_LENGTH]))
+        session.commit()

@@ -35,6 +35,7 @@ def time_left(due: datetime | None, now: datetime) -> str:
 
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(directory))
+    templates.env.auto_reload = False  # pages ship with the release: no file stat per render
     zone = ZoneInfo(settings.timezone)  # plain datetimes: pages format hundreds of times each
     templates.env.filters["local_time"] = (
         lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "")
