@@ -6,10 +6,10 @@
 
 Builds a database (a fresh SQLite file unless --database-url names an empty one), loads the demo
 centre and bulk-inserts open tickets, each with a deadline and an open step of a department.
-Starts the portal as `gridline up` does (uvicorn, GRIDLINE_PORTAL__WORKERS processes, by default
-one a core), logs in one handler per department and has every user alternate inbox and ticket
-pages: as fast as answers come by default (the harshest reading of "20 concurrent users"), or
-with --think seconds between pages.
+Starts the portal as `gridline up` does (`gridline portal`: uvicorn, GRIDLINE_PORTAL__WORKERS
+processes, by default one a core), logs in one handler per department and has every user
+alternate inbox and ticket pages: as fast as answers come by default (the harshest reading of
+"20 concurrent users"), or with --think seconds between pages.
 Prints p50/p95 of each page, with the login page (no database work) as the baseline of the same
 run: the ratio says what the database work costs on top of the web stack.
 """
@@ -161,10 +161,10 @@ def main() -> None:
 
     port = free_port()
     env = dict(os.environ, GRIDLINE_DATABASE_URL=url, GRIDLINE_VAR_DIR=str(workdir),
-               GRIDLINE_PORTAL__SECRET=secrets.token_urlsafe(32))
-    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory",
-                               "gridline.web.app:create_app", "--host", "127.0.0.1",
-                               "--port", str(port), "--workers", str(args.workers),
+               GRIDLINE_PORTAL__SECRET=secrets.token_urlsafe(32),
+               GRIDLINE_PORTAL__HOST="127.0.0.1", GRIDLINE_PORTAL__PORT=str(port),
+               GRIDLINE_PORTAL__WORKERS=str(args.workers))
+    server = subprocess.Popen([sys.executable, "-m", "gridline.cli", "portal",
                                "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -37,7 +37,7 @@ def chromium():
 @pytest.fixture
 def centre_on_prefect(db_url, tmp_path):
     """The demo centre, a Prefect server with the complaint lifecycle deployed and a worker, and
-    the portal served as `gridline up` serves it: its own uvicorn process."""
+    the portal served as `gridline up` serves it: `gridline portal`, two worker processes."""
     seed_centre(db_url, now_utc())
     env = {"GRIDLINE_DATABASE_URL": db_url, "GRIDLINE_VAR_DIR": str(tmp_path / "var")}
     prefect = LocalPrefect(tmp_path / "prefect", free_port(), env=env, log_dir=tmp_path)
@@ -48,9 +48,11 @@ def centre_on_prefect(db_url, tmp_path):
         prefect.start_worker()
         port = free_port()
         portal = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=prefect.env, stdout=open(tmp_path / "portal.log", "wb"), stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "gridline.cli", "portal", "--log-level", "warning"],
+            env=prefect.env | {"GRIDLINE_PORTAL__HOST": "127.0.0.1",
+                               "GRIDLINE_PORTAL__PORT": str(port),
+                               "GRIDLINE_PORTAL__WORKERS": "2"},
+            stdout=open(tmp_path / "portal.log", "wb"), stderr=subprocess.STDOUT)
         base_url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(base_url), "the portal to answer")
         yield base_url

@@ -4,8 +4,8 @@ import sys
 
 import typer
 
-from gridline.cli import (audit, calendar, db, demo, imports, outbox, rules, run, step, ticket,
-                          user, workforce)
+from gridline.cli import (audit, calendar, db, demo, imports, outbox, portal, rules, run, step,
+                          ticket, user, workforce)
 from models.intake import InputError
 from models.lifecycle import LifecycleFileError
 from models.rules import RuleFileError
@@ -23,6 +23,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
 app.add_typer(user.app, name="user")
 app.command("up")(run.up)
+app.command("portal")(portal.portal)
 app.add_typer(workforce.calls_app, name="calls")
 app.command("forecast")(workforce.forecast)
 app.command("staffing")(workforce.staffing)

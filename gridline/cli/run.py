@@ -43,9 +43,7 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
                    f"logs in {settings.var_dir}")
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
-            [sys.executable, "-m", "uvicorn", "--factory", "gridline.web.app:create_app",
-             "--host", settings.portal.host, "--port", str(settings.portal.port),
-             "--workers", str(settings.portal.workers)], env=prefect.env)
+            [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
         typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port} "
                    f"({settings.portal.workers} 个进程 | worker processes)")
         typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")

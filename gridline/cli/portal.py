@@ -1,0 +1,26 @@
+"""gridline portal: the portal on its own, with its worker processes, until Ctrl-C."""
+
+import socket
+
+import typer
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+from tasks.settings import get_settings
+
+
+def portal(log_level: str = typer.Option("info", help="uvicorn's log level")) -> None:
+    """Serve the portal on GRIDLINE_PORTAL__HOST:__PORT with GRIDLINE_PORTAL__WORKERS processes."""
+    settings = get_settings().portal
+    config = uvicorn.Config("gridline.web.app:create_app", factory=True, host=settings.host,
+                            port=settings.port, workers=settings.workers, log_level=log_level)
+    listener = config.bind_socket()
+    # uvicorn binds its socket without naming TCP (Kludex/uvicorn#3149), so asyncio leaves Nagle's
+    # algorithm on every connection and each keep-alive request after the first waits ~40 ms for
+    # the browser's delayed ACK. The same socket, declared TCP, gets TCP_NODELAY on its connections.
+    listener = socket.socket(listener.family, listener.type, socket.IPPROTO_TCP,
+                             fileno=listener.detach())
+    if settings.workers > 1:
+        Multiprocess(config, sockets=[listener]).run()
+    else:
+        uvicorn.Server(config).run(sockets=[listener])
