@@ -8,26 +8,23 @@ cd "$(dirname "$0")"
 # Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks,
 # Chromium for the portal.
 system_packages() {
-  local missing=()
-  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-  command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc-nogui)
-  [ ${#missing[@]} -eq 0 ] && return 0
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "missing Debian packages: apt-get install ${missing[*]}" >&2
+  local lean=() full=()  # lean: without recommended packages (LibreOffice's are large)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || lean+=(postgresql)
+  command -v soffice >/dev/null 2>&1 || lean+=(libreoffice-calc-nogui)
+  # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
+  [ -x /usr/bin/chromium ] || full+=(chromium)
+  [ $(( ${#lean[@]} + ${#full[@]} )) -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "missing Debian packages: apt-get install ${lean[*]} ${full[*]}" >&2
     exit 1
   fi
-  # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
-  if [ ! -x /usr/bin/chromium ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-    else
-      echo "Chromium is missing: apt-get install chromium" >&2
-      exit 1
-    fi
+  apt-get update -qq
+  export DEBIAN_FRONTEND=noninteractive
+  if [ ${#lean[@]} -gt 0 ]; then
+    apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
+  fi
+  if [ ${#full[@]} -gt 0 ]; then
+    apt-get install -y -qq "${full[@]}" >/dev/null
   fi
 }
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import bindparam, insert, text  # noqa: E402
 
 from models import Department, Region, Staff, Step, Ticket, TicketClock  # noqa: E402
 from models.audit import AuditPolicy  # noqa: E402
@@ -38,7 +38,7 @@ BARE = text("SELECT c.id, c.ticket_id, c.clock, c.label, c.due_at, c.met_at, c.w
             "c.next_check_at, t.* FROM ticket_clocks c JOIN tickets t ON t.id = c.ticket_id "
             "WHERE c.next_check_at <= :now AND t.type IN :types "
             "ORDER BY c.next_check_at, c.id LIMIT :limit").bindparams(
-    __import__("sqlalchemy").bindparam("types", expanding=True))
+    bindparam("types", expanding=True))
 
 
 def fill(url: str, tickets: int, due: int) -> None:

@@ -20,6 +20,7 @@ from models.enums import TicketType
 from models.forms import FORMS
 from models.lifecycle import DONE, HUMAN_KINDS, Checks, LifecycleSpec, StepKind, StepSpec, Walk, \
     load_lifecycles
+from models.outbox import local_time
 from models.ticket import Step, Ticket
 from tasks.db import session_scope
 from tasks.lifecycle_store import (complete, find_department, find_known_fault, find_step,
@@ -106,8 +107,7 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
 
 def describe(ticket: Ticket, step: StepSpec, row: Step) -> str:
     """The Markdown the Prefect UI shows above the step's form."""
-    due = pendulum.instance(row.due_at).in_timezone(get_settings().timezone).format(
-        "YYYY-MM-DD HH:mm") if row.due_at else "—"
+    due = local_time(row.due_at, get_settings().timezone) or "—"
     return (f"**{step.title}** · 工单 {ticket.number}（{ticket.type.label}）\n\n"
             f"- 处理部门：{row.department.name if row.department else '—'}\n"
             f"- 期限：{due}\n- 地址：{ticket.address}\n- 内容：{ticket.content}\n")

@@ -6,6 +6,7 @@ and masking customers' phone numbers in what staff read.
 
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import pendulum
 from pydantic import BaseModel, Field
@@ -75,6 +76,12 @@ def quiet_hours_end(now: datetime, start: time, end: time, timezone: str) -> dat
     if ends <= local:
         ends = ends.add(days=1)
     return ends
+
+
+def local_time(value: datetime | None, timezone: str) -> str:
+    """A moment as the centre reads it, to the minute (2026-11-25 15:00); zoneinfo, as pendulum
+    re-reads the zone file on every conversion and messages and pages format thousands."""
+    return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def mask_phone(phone: str | None) -> str:

@@ -5,11 +5,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoneinfo import ZoneInfo
+from jinja2 import (Environment, FileSystemLoader, StrictUndefined, Template, TemplateError,
+                    select_autoescape)
 
-from jinja2 import Environment, Template, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
-
-from models.outbox import MessageChannel, mask_phone
+from models.outbox import MessageChannel, local_time, mask_phone
 from models.paths import TEMPLATES_DIR
 
 
@@ -28,9 +27,8 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # loaded once and checked at start-up; no stat() per message
     )
-    zone = ZoneInfo(timezone)
     env.filters["mask_phone"] = mask_phone
-    env.filters["local_time"] = lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    env.filters["local_time"] = lambda value: local_time(value, timezone)
     env.filters["shorten"] = lambda text, width=40: text if len(text) <= width else text[:width] + "…"
     for name in env.list_templates(extensions=["txt", "html"]):
         try:
@@ -58,7 +56,8 @@ def render(env: Environment, channel: MessageChannel, template: str,
             return None, env.get_template(f"sms/{template}.txt").render(context).strip(), None
         module = env.get_template(f"email/{template}.txt").make_module(context)  # rendered once
         text, subject = str(module).strip(), str(module.subject).strip()
-        html = _html_template(env, template).render({**context, "subject": subject, "text": text}).strip()
+        html = _html_template(env, template).render(
+            {**context, "subject": subject, "text": text}).strip()
         return subject, text, html
     except TemplateError as exc:
         raise TemplateProblem(f"template {channel.value}/{template}: {exc}") from exc

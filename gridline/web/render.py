@@ -2,11 +2,10 @@
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
 
-from models.outbox import mask_phone
+from models.outbox import local_time, mask_phone
 from models.paths import TEMPLATES_DIR
 from tasks.settings import Settings
 
@@ -36,9 +35,7 @@ def time_left(due: datetime | None, now: datetime) -> str:
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(directory))
     templates.env.auto_reload = False  # pages ship with the release: no file stat per render
-    zone = ZoneInfo(settings.timezone)  # plain datetimes: pages format hundreds of times each
-    templates.env.filters["local_time"] = (
-        lambda value: value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "")
+    templates.env.filters["local_time"] = lambda value: local_time(value, settings.timezone)
     templates.env.filters["mask_phone"] = mask_phone
     templates.env.globals["time_left"] = time_left
     templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
