@@ -53,20 +53,29 @@ class Person:
     department: str
 
 
+OpenSteps = dict[int, tuple[int | None, int | None]]  # ticket id: (assignee id, department id)
+
+
+def open_steps(session: Session, ticket_ids: list[int]) -> OpenSteps:
+    """The open step of each ticket of a batch: who holds it now."""
+    found: OpenSteps = {}
+    for start in range(0, len(ticket_ids), 500):
+        for ticket_id, assignee_id, department_id in session.execute(
+                select(Step.ticket_id, Step.assignee_id, Step.department_id)
+                .where(Step.ticket_id.in_(ticket_ids[start:start + 500]),
+                       Step.status == StepStatus.open)
+                .order_by(Step.opened_at, Step.id)):
+            found[ticket_id] = (assignee_id, department_id)  # the latest one wins
+    return found
+
+
 class Responsibility:
     """Who answers for a ticket's deadline: the assignee of its open step, else the head of that
     step's department; for a ticket watched from the marketing system, the person it names. Each
-    person's supervisor, and the centre's duty manager, hear of escalations."""
+    person's supervisor, and the centre's duty manager, hear of escalations. The staff are read
+    once per audit, not once per batch."""
 
-    def __init__(self, session: Session, ticket_ids: list[int]):
-        self.open_step: dict[int, tuple[int | None, int | None]] = {}
-        for start in range(0, len(ticket_ids), 500):
-            for ticket_id, assignee_id, department_id in session.execute(
-                    select(Step.ticket_id, Step.assignee_id, Step.department_id)
-                    .where(Step.ticket_id.in_(ticket_ids[start:start + 500]),
-                           Step.status == StepStatus.open)
-                    .order_by(Step.opened_at, Step.id)):
-                self.open_step[ticket_id] = (assignee_id, department_id)  # the latest one wins
+    def __init__(self, session: Session):
         staff = session.scalars(select(Staff).options(joinedload(Staff.department))).all()
         self.staff = {s.id: s for s in staff}
         self.heads: dict[int, Staff] = {}
@@ -80,9 +89,9 @@ class Responsibility:
     def person(self, staff: Staff) -> Person:
         return Person(staff.name, staff.phone, staff.email, staff.department.name)
 
-    def responsible(self, clock: Row) -> tuple[Person | None, Person | None]:
+    def responsible(self, clock: Row, steps: OpenSteps) -> tuple[Person | None, Person | None]:
         """(responsible person, their supervisor)."""
-        assignee_id, department_id = self.open_step.get(clock.ticket_id, (None, None))
+        assignee_id, department_id = steps.get(clock.ticket_id, (None, None))
         staff = self.staff.get(assignee_id) or self.heads.get(department_id)
         if staff is not None:
             boss = self.staff.get(staff.supervisor_id)
@@ -93,13 +102,13 @@ class Responsibility:
 
 
 def audit_clocks(session: Session, clocks: list[Row], *, now: datetime, policy: AuditPolicy,
-                 timezone: str) -> Counter:
+                 timezone: str, who: Responsibility) -> Counter:
     """Assess each clock, queue what must be said, record the day's rows, schedule the next look."""
     counts: Counter = Counter()
     live = [c for c in clocks if c.met_at is None and c.status in OPEN_STATUSES]
     next_checks = [{"b_clock": c.id, "b_next": None} for c in clocks
                    if c.met_at is not None or c.status not in OPEN_STATUSES]  # nothing to chase
-    who = Responsibility(session, list({c.ticket_id for c in live}))
+    steps = open_steps(session, list({c.ticket_id for c in live}))
     day = pendulum.instance(now).in_timezone(timezone).date()
     records = Records(session, day, [c.id for c in live])
     intents: list[Intent] = []
@@ -109,7 +118,7 @@ def audit_clocks(session: Session, clocks: list[Row], *, now: datetime, policy: 
         if verdict.stage is None:
             continue
         counts[verdict.stage.value] += 1
-        person, boss = who.responsible(clock)
+        person, boss = who.responsible(clock, steps)
         intents += _reminders(clock, verdict, now, person, boss, who.duty)
         records.note(clock, verdict, person, now)
     if next_checks:
@@ -227,10 +236,13 @@ def audit_due(*, now: datetime, policy: AuditPolicy, timezone: str, batch_size: 
     """Audit every clock whose time has come, a batch per transaction: a crash loses at most the
     batch in hand, which the next run redoes without doubling a message (keys are idempotent)."""
     totals: Counter = Counter()
+    who: Responsibility | None = None
     while True:
         with session_scope(database_url) as session:
+            who = who or Responsibility(session)
             clocks = due_clocks(session, now=now, policy=policy, limit=batch_size)
-            totals += audit_clocks(session, clocks, now=now, policy=policy, timezone=timezone)
+            totals += audit_clocks(session, clocks, now=now, policy=policy, timezone=timezone,
+                                   who=who)
         totals["checked"] += len(clocks)
         if len(clocks) < batch_size:
             return totals
