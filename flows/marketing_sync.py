@@ -24,8 +24,9 @@ def import_newest_export() -> dict:
                                now=pendulum.now("UTC"), timezone=settings.timezone)
     done = folder / "processed"
     done.mkdir(exist_ok=True)
+    stamp = pendulum.now("UTC").format("YYYYMMDDHHmmss")
     for path in exports:  # older exports are superseded by the newest one
-        shutil.move(path, done / f"{pendulum.now('UTC').format('YYYYMMDDHHmmss')}-{path.name}")
+        shutil.move(path, done / f"{stamp}-{path.name}")
     return {"file": newest.name, **report.as_dict()}
 
 

@@ -68,7 +68,7 @@ def parse_export_time(value, timezone: str) -> datetime:
             raise ValueError("empty time")
         try:
             moment = pendulum.parse(text, strict=False, tz=None)
-        except (ValueError, pendulum.parsing.exceptions.ParserError):
+        except ValueError:  # pendulum's ParserError is a ValueError
             raise ValueError(f"not a time: {value!r}") from None
     if moment.tzinfo is None:
         moment = pendulum.timezone(timezone).convert(moment)  # wall-clock time of the centre

@@ -2,7 +2,7 @@
 and reason, the good rows land together, upserted by ticket number."""
 
 import csv
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +10,7 @@ import yaml
 from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models.enums import TicketStatus
 from models.intake import InputError
@@ -31,8 +31,7 @@ class ImportReport:
     errors: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "errors": self.errors}
+        return asdict(self)
 
 
 def read_mapping(path: Path | None) -> ExportMapping:
@@ -115,11 +114,12 @@ def import_export(session: Session, path: Path, *, mapping: ExportMapping, now: 
     report = ImportReport()
     table = read_table(path)
     report.rows = len(table)
-    regions = {r.code: r for r in session.scalars(select(Region))}
+    regions = {r.code: r for r in session.scalars(select(Region).order_by(Region.id))}
     root = next((r for r in regions.values() if r.parent_id is None), None)
     numbers = [cell.get(mapping.number) for _, cell in table]
     existing = {t.number: t for t in session.scalars(
-        select(Ticket).where(Ticket.number.in_([str(n).strip() for n in numbers if n])))}
+        select(Ticket).where(Ticket.number.in_([str(n).strip() for n in numbers if n]))
+        .options(selectinload(Ticket.clocks)))}  # _update reads each ticket's clocks
     seen: set[str] = set()
     warn = span_minutes(mapping.warn)
     for row_number, values in table:
@@ -132,7 +132,7 @@ def import_export(session: Session, path: Path, *, mapping: ExportMapping, now: 
                 raise ValueError(f"未知的供电单位 unknown region: {row.region!r}")
             ticket = existing.get(row.number)
             if ticket is not None and ticket.source != SOURCE:
-                raise ValueError(f"工单编号已被本系统工单使用 number belongs to a Gridline ticket")
+                raise ValueError("工单编号已被本系统工单使用 number belongs to a Gridline ticket")
         except ValueError as exc:
             report.errors.append({"row": row_number, "reason": str(exc)})
             continue
