@@ -1,6 +1,5 @@
 """Call records: reading an export, storing the good rows, and the history the planner reads."""
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -9,37 +8,20 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pendulum
-from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.calls import column_name, parse_call_row, row_error
 from models.forecast import History
-from models.intake import InputError
 from models.workforce import CallRecord
+from tasks import spreadsheets
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
-    """(row number as the user sees it, the row by our column names); the header is row 1."""
-    if not path.is_file():
-        raise InputError("FILE", "文件不存在", f"no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [column_name(h) for h in next(reader, [])]
-            for number, values in enumerate(reader, start=2):
-                yield number, dict(zip(header, values))
-    elif suffix == ".xlsx":
-        sheet = load_workbook(path, read_only=True, data_only=True).active
-        rows = sheet.iter_rows(values_only=True)
-        header = [column_name(h) for h in next(rows, ())]
-        for number, values in enumerate(rows, start=2):
-            if any(v not in (None, "") for v in values):
-                yield number, dict(zip(header, values))
-    else:
-        raise InputError("FILE", "仅支持 csv 或 xlsx 文件", f"expected a .csv or .xlsx file: {path}")
+    """(row number as the user sees it, the row by our column names)."""
+    for number, row in spreadsheets.read_rows(path):
+        yield number, {column_name(header): value for header, value in row.items()}
 
 
 @dataclass

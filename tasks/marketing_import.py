@@ -1,13 +1,11 @@
 """Import the marketing system's ticket export (xlsx or csv): bad rows are reported by row number
 and reason, the good rows land together, upserted by ticket number."""
 
-import csv
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import yaml
-from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,6 +16,7 @@ from models.marketing import ExportMapping, ExportRow, parse_export_time
 from models.org import Region
 from models.rules import span_minutes
 from models.ticket import Event, Ticket, TicketClock
+from tasks.spreadsheets import read_rows
 
 SOURCE = "marketing"
 CLOCK = "deadline"
@@ -41,38 +40,6 @@ def read_mapping(path: Path | None) -> ExportMapping:
         return ExportMapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
     except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise InputError("mapping", "列映射文件无效", f"bad mapping file {path}: {exc}") from None
-
-
-def read_table(path: Path) -> list[tuple[int, dict]]:
-    """(spreadsheet row number, {header: value}) for every non-empty data row."""
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        book = load_workbook(path, read_only=True, data_only=True)
-        rows = list(book.active.iter_rows(values_only=True))
-        book.close()
-    elif suffix == ".csv":
-        rows = _read_csv(path)
-    else:
-        raise InputError("file", "仅支持 xlsx 或 csv 文件", f"expected .xlsx or .csv, got {path.name}")
-    if not rows:
-        raise InputError("file", "文件为空", f"{path.name} is empty")
-    headers = [str(h).strip() if h is not None else "" for h in rows[0]]
-    return [(number, dict(zip(headers, values)))
-            for number, values in enumerate(rows[1:], start=2)
-            if any(v not in (None, "") for v in values)]
-
-
-def _read_csv(path: Path) -> list[tuple]:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):  # the marketing system often exports GBK
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InputError("file", "无法识别文件编码", f"{path.name}: neither UTF-8 nor GB18030")
-    return [tuple(row) for row in csv.reader(text.splitlines())]
 
 
 def parse_row(values: dict, mapping: ExportMapping, timezone: str) -> ExportRow:
@@ -112,7 +79,7 @@ def parse_row(values: dict, mapping: ExportMapping, timezone: str) -> ExportRow:
 def import_export(session: Session, path: Path, *, mapping: ExportMapping, now: datetime,
                   timezone: str) -> ImportReport:
     report = ImportReport()
-    table = read_table(path)
+    table = list(read_rows(path))
     report.rows = len(table)
     regions = {r.code: r for r in session.scalars(select(Region).order_by(Region.id))}
     root = next((r for r in regions.values() if r.parent_id is None), None)
