@@ -186,12 +186,12 @@ def solve_roster(required: np.ndarray, shifts: list[Shift], staff: int, rules: R
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             raise NoRoster(f"no roster found in {time_limit_s:g} s: {solver.status_name(status)}")
 
-    assignments = [(s, d, shifts[k].code) for (s, d, k), var in x.items() if solver.value(var)]
+    chosen = [(s, d, k) for (s, d, k), var in x.items() if solver.value(var)]
     planned = np.zeros(DAYS * slots, dtype=int)
     hours = 0.0
-    for s, d, code in assignments:
-        k = next(i for i, shift in enumerate(shifts) if shift.code == code)
+    for s, d, k in chosen:
         hours += shifts[k].hours
         for t in cover[d][k]:
             planned[t] += 1
+    assignments = [(s, d, shifts[k].code) for s, d, k in chosen]
     return Roster(assignments, required, planned, hours, bound, optimal)

@@ -4,20 +4,22 @@ the solver's roster stored and exported to Excel."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pendulum
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from models.enums import DepartmentKind, StaffRole
-from models.org import Department, Staff
+from models.enums import StaffRole
+from models.org import Staff
 from models.intake import InputError
 from models.roster import DAYS, NoRoster, Roster, Rules, Shift, solve_roster
 from models.workforce import RosterShift
 from models.workforce_config import WorkforceConfig
+from tasks.alerts import recipients
 from tasks.calls import local_day_start
 from tasks.planning import required_per_interval
 
@@ -34,10 +36,7 @@ class WeekRoster:
 
 
 def centre_agents(session: Session) -> list[Staff]:
-    return list(session.scalars(
-        select(Staff).join(Department, Staff.department_id == Department.id)
-        .where(Staff.role == StaffRole.agent, Department.kind == DepartmentKind.service_centre)
-        .order_by(Staff.code)))
+    return recipients(session, [StaffRole.agent])
 
 
 def make_roster(session: Session, *, start: date, config: WorkforceConfig,
@@ -94,8 +93,9 @@ def export_roster(week: WeekRoster, path: Path, config: WorkforceConfig, timezon
     cover = book.create_sheet("需求与排班")
     cover.append(["时段", "需求人数", "排班人数", "缺口"])
     roster = week.roster
+    zone = ZoneInfo(timezone)  # cached, unlike pendulum's in_timezone(str) per interval
     for at, need, planned in zip(week.interval_starts, roster.required, roster.planned):
-        local = pendulum.instance(at).in_timezone(timezone)
+        local = at.astimezone(zone)
         cover.append([local.strftime("%m-%d %H:%M"), int(need), int(planned),
                       max(0, int(need) - int(planned))])
     chart = LineChart()

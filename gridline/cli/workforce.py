@@ -8,7 +8,7 @@ from pathlib import Path
 import pendulum
 import typer
 
-from gridline.cli.common import echo_json, local_iso, parse_instant
+from gridline.cli.common import echo_json, local_date, local_iso, parse_instant
 from models.intake import InputError
 from models.workforce_config import WorkforceConfig, load_workforce_config
 from tasks.alerts import indicator_alert, record_reading, staffing_alerts
@@ -35,7 +35,7 @@ def now_or(text: str | None) -> datetime:
 def start_day(text: str | None, now: datetime, timezone: str) -> date:
     """The first day to plan: the given date, else tomorrow in the centre's time zone."""
     if text is None:
-        return pendulum.instance(now).in_timezone(timezone).date() + timedelta(days=1)
+        return local_date(now, timezone) + timedelta(days=1)
     try:
         return date.fromisoformat(text)
     except ValueError:
