@@ -77,7 +77,6 @@ def create_app(settings: Settings | None = None,
     throttle = LoginThrottle(config.login_max_failures, config.login_max_failures_per_address,
                              config.login_window_seconds, clock)
     no_such_user = hash_password("no such user")  # failed logins of unknown codes take as long
-    warning = timedelta(hours=config.expiry_warning_hours)
     size = config.page_size
     prefect_ui = config.prefect_ui_url or f"http://127.0.0.1:{settings.prefect_port}"
     # Looked up for every inbox row: from the declarations once, not the settings each time.
@@ -338,7 +337,8 @@ def create_app(settings: Settings | None = None,
                    session.scalar(select(func.count()).select_from(overdue_query.subquery())))
         # About to expire: within each clock's own warning window (the deadline rules' `warn`,
         # as the audit reads it); the widest window bounds the query.
-        widest = session.scalar(select(func.max(TicketClock.warn_minutes))) or 0
+        widest = session.scalar(select(func.max(TicketClock.warn_minutes))
+                                .where(TicketClock.met_at.is_(None))) or 0
         soon = [row for row in session.execute(running.where(
                     TicketClock.due_at > now, TicketClock.due_at <= now + timedelta(minutes=widest)))
                 if row[0].due_at - timedelta(minutes=row[0].warn_minutes) <= now]

@@ -114,7 +114,7 @@ def read_submission(model: type[BaseModel], form, timezone: str) -> tuple[dict, 
         typed[name] = raw
         if not raw.strip():
             continue
-        if _widget(name, info).kind == "datetime":
+        if _unwrap_optional(info.annotation) is datetime:
             data[name] = _local_datetime(raw.strip(), timezone)
         else:
             data[name] = raw
