@@ -69,12 +69,6 @@ def service_level(agents: int, load: float, aht_s: float, within_s: float) -> fl
     return _c_metrics(agents, load, aht_s, within_s, erlang_c(agents, load))[0]
 
 
-def asa(agents: int, load: float, aht_s: float) -> float:
-    if agents <= load:
-        return math.inf
-    return erlang_c(agents, load) * aht_s / (agents - load)
-
-
 def _rostered(agents: int, target: Target) -> int:
     # Round before ceil so that 14 / 0.7 is 20, not 21 through floating-point noise.
     return math.ceil(round(agents / (1.0 - target.shrinkage), 9))
