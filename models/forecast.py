@@ -2,10 +2,13 @@
 
 A day's volume is a reference level (recent normal days) times the factor of its kind of day
 (workday or rest day, by day of the week; or statutory holiday), spread over the day by the
-intraday profile of its kind. Spike days (outages) are left out of every estimate, so one storm
-does not raise next week's plan. The back-test replays the last weeks as if each were the future.
+intraday profile of its kind. Days of a loaded official schedule take their kind from it, so a year
+the package does not know yet is planned with its holidays once an admin loads them. Spike days
+(outages) are left out of every estimate, so one storm does not raise next week's plan. The
+back-test replays the last weeks as if each were the future.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,9 +16,22 @@ import chinese_calendar
 import numpy as np
 
 
-def day_kind(day: date) -> str:
+DayKinds = Mapping[date, str]  # loaded official schedules' days by kind; they win over the package
+
+
+def override_kind(day: date, is_working: bool, note: str) -> str:
+    """The kind of a day of a loaded schedule: a working day is a workday; a named day off
+    (`2027-02-06,休,春节`) or one in mid-week is a holiday; an unnamed weekend day a restday."""
+    if is_working:
+        return "workday"
+    return "holiday" if note or day.weekday() < 5 else "restday"
+
+
+def day_kind(day: date, local: DayKinds | None = None) -> str:
     """holiday (statutory, including its weekend days), workday (including adjusted weekend
     working days) or restday; years the library does not know count Monday-Friday."""
+    if local and day in local:
+        return local[day]
     try:
         on_holiday, name = chinese_calendar.get_holiday_detail(day)
         if on_holiday and name is not None:
@@ -25,8 +41,8 @@ def day_kind(day: date) -> str:
         return "workday" if day.weekday() < 5 else "restday"
 
 
-def _key(day: date) -> tuple[str, int]:
-    kind = day_kind(day)
+def _key(day: date, local: DayKinds | None) -> tuple[str, int]:
+    kind = day_kind(day, local)
     return (kind, -1) if kind == "holiday" else (kind, day.weekday())
 
 
@@ -51,9 +67,10 @@ class DayModel:
     kind_factors: dict[str, float]            # fallback for a key never seen
     profiles: dict[str, np.ndarray]           # day kind -> share of the day per interval
     slots: int
+    local: DayKinds | None = None
 
     def predict(self, day: date) -> np.ndarray:
-        key = _key(day)
+        key = _key(day, self.local)
         factor = self.factors.get(key, self.kind_factors.get(key[0], 1.0))
         profile = self.profiles.get(key[0], self.profiles.get("all"))
         return self.reference * factor * profile
@@ -68,10 +85,10 @@ def _spike_days(totals: np.ndarray, keys: list, spike_ratio: float) -> np.ndarra
     return spikes
 
 
-def fit(history: History, *, window_days: int = 56, reference_days: int = 28,
-        spike_ratio: float = 1.5) -> DayModel:
+def fit(history: History, *, local: DayKinds | None = None, window_days: int = 56,
+        reference_days: int = 28, spike_ratio: float = 1.5) -> DayModel:
     counts, slots = history.counts, history.counts.shape[1]
-    keys = [_key(history.day(i)) for i in range(len(counts))]
+    keys = [_key(history.day(i), local) for i in range(len(counts))]
     totals = counts.sum(axis=1).astype(float)
     normal = ~_spike_days(totals, keys, spike_ratio)
     ordinary = np.array([k[0] != "holiday" for k in keys]) & normal
@@ -101,11 +118,11 @@ def fit(history: History, *, window_days: int = 56, reference_days: int = 28,
         if summed.sum() > 0:
             profiles[kind] = summed / summed.sum()
     profiles.setdefault("all", np.full(slots, 1.0 / slots))
-    return DayModel(reference, factors, kind_factors, profiles, slots)
+    return DayModel(reference, factors, kind_factors, profiles, slots, local)
 
 
-def forecast(history: History, start: date, days: int) -> np.ndarray:
-    model = fit(history)
+def forecast(history: History, start: date, days: int, local: DayKinds | None = None) -> np.ndarray:
+    model = fit(history, local=local)
     return np.array([model.predict(start + timedelta(days=d)) for d in range(days)])
 
 
@@ -116,7 +133,7 @@ class Backtest:
     intervals: int
 
 
-def backtest(history: History, weeks: int = 2) -> Backtest:
+def backtest(history: History, weeks: int = 2, local: DayKinds | None = None) -> Backtest:
     """Forecast each of the last `weeks` weeks from the history before it; score both models."""
     n = len(history.counts)
     start = n - 7 * weeks
@@ -125,7 +142,7 @@ def backtest(history: History, weeks: int = 2) -> Backtest:
     errors, naive_errors = [], []
     for week in range(weeks):
         first = start + 7 * week
-        predicted = forecast(history.until(history.day(first)), history.day(first), 7)
+        predicted = forecast(history.until(history.day(first)), history.day(first), 7, local)
         actual = history.counts[first:first + 7].astype(float)
         naive = history.counts[first - 7:first].astype(float)
         seen = actual > 0

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.calendar import CalendarOverride, WorkCalendar
+from models.forecast import DayKinds, override_kind
 from models.intake import InputError
 
 _TRUE = {"1", "true", "yes", "work", "working", "班", "上班", "工作日"}
@@ -24,6 +25,13 @@ def load_work_calendar(session: Session, timezone: str, day_start: time = time(0
         day_start=day_start,
         day_end=day_end,
     )
+
+
+def load_day_kinds(session: Session) -> DayKinds:
+    """Loaded official schedules as the forecast sees them (holiday, workday, restday). The centre's
+    own local days stay out: callers follow the public calendar, not the centre's office days."""
+    rows = session.scalars(select(CalendarOverride).where(CalendarOverride.source == "official"))
+    return {r.day: override_kind(r.day, r.is_working, r.note) for r in rows}
 
 
 def read_calendar_file(path: Path) -> list[CalendarOverride]:

@@ -11,6 +11,7 @@ from models.forecast import Backtest, backtest, forecast
 from models.staffing import Staffing, required_agents
 from models.workforce import StaffingPlan
 from models.workforce_config import WorkforceConfig
+from tasks.calendar_store import load_day_kinds
 from tasks.calls import average_handle_times, load_history, local_day_start
 
 
@@ -36,13 +37,14 @@ def make_plan(session: Session, *, now: datetime, config: WorkforceConfig, timez
                              interval_minutes=config.interval_minutes)
     handle_times = average_handle_times(session, since=now - timedelta(days=config.aht_days))
     interval_s = config.interval_minutes * 60
+    local = load_day_kinds(session)
     plans = []
     for group, history in sorted(histories.items()):
         try:
-            test = backtest(history, config.backtest_weeks)
+            test = backtest(history, config.backtest_weeks, local)
         except ValueError:
             test = None
-        volumes = forecast(history, start, days)
+        volumes = forecast(history, start, days, local)
         aht = handle_times.get(group, 0.0)
         target = config.target(group)
         intervals = []

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -80,6 +81,33 @@ def test_forecast_beats_seasonal_naive_and_staffing_meets_each_target(db_url, tm
     assert count(db_url, StaffingPlan) == 2 * 48
     assert run_cli(capsys, "staffing", "--now", NOW).code == 0
     assert count(db_url, StaffingPlan) == 2 * 48  # a re-run replaces, never doubles
+
+
+def test_a_loaded_official_schedule_plans_its_holidays(db_url, tmp_path, capsys):
+    # Nine weeks with National Day in them, so the history shows what a holiday does to the calls.
+    history = generate(1, date(2026, 9, 21), date(2026, 11, 22), scale=0.2, seed=11)
+    path = tmp_path / "calls.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(history, handle)
+    assert run_cli(capsys, "calls", "import", str(path)).code == 0
+
+    def calls_per_day() -> list[float]:  # 2027-01-01 (Friday) to 01-04 (Monday)
+        result = run_cli(capsys, "forecast", "--from", "2027-01-01", "--days", "4", "--now", NOW,
+                         "--json")
+        assert result.code == 0, result.err
+        calls = [i["calls"] for i in result.json()[0]["intervals"]]
+        return [sum(calls[d * 48:(d + 1) * 48]) for d in range(4)]
+
+    unknown_year = calls_per_day()  # chinese-calendar stops at 2026: New Year's Day is a Friday
+    official, local = tmp_path / "2027.csv", tmp_path / "local.csv"
+    official.write_text("2027-01-01,休,元旦\n", encoding="utf-8")
+    local.write_text("2027-01-04,休,中心培训\n", encoding="utf-8")
+    assert run_cli(capsys, "calendar", "load", str(official)).code == 0
+    assert run_cli(capsys, "calendar", "load", "--local", str(local)).code == 0
+    loaded = calls_per_day()
+    assert loaded[0] < 0.75 * unknown_year[0]  # planned as a holiday now
+    # The weekend, and the centre's own day off (callers still call), are planned as before.
+    assert loaded[1:] == pytest.approx(unknown_year[1:])
 
 
 def test_planning_without_history_or_with_a_bad_date_says_so(db_url, capsys):
