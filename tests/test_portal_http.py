@@ -232,7 +232,7 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
     province = login(portal, "S0001").get("/supervise").text
     suzhou = login(portal, "SZ-S").get("/supervise").text
     overdue = province.split('id="overdue"')[1].split("</table>")[0]
-    assert wuxi in overdue and "已超期 30天0小时0分" in overdue and 'class="red"' in overdue
+    assert wuxi in overdue and "已超期 30天</span>" in overdue and 'class="red"' in overdue
     expiring = province.split('id="expiring"')[1].split("</table>")[0]
     assert wuxi in expiring and "剩余 2小时59分" in expiring and 'class="amber"' in expiring
     undelivered = province.split('id="undelivered"')[1].split("</table>")[0]

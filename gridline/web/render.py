@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from models.audit import span_text
 from models.outbox import local_time, mask_phone
 from models.paths import TEMPLATES_DIR
 from tasks.settings import Settings
@@ -22,14 +23,10 @@ def urgency(due: datetime | None, now: datetime, warning: timedelta) -> str:
 
 
 def time_left(due: datetime | None, now: datetime) -> str:
+    """As the reminders say it (span_text), so the portal and the SMS agree."""
     if due is None:
         return "无期限"
-    span = abs(due - now)
-    days, rest = divmod(int(span.total_seconds()), 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    text = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "") + f"{minutes}分"
-    return f"已超期 {text}" if due <= now else f"剩余 {text}"
+    return f"已超期 {span_text(now - due)}" if due <= now else f"剩余 {span_text(due - now)}"
 
 
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
