@@ -9,19 +9,22 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass as validated_dataclass
 from scipy.special import betainc, gammaln, logsumexp
 
 
-@dataclass(frozen=True)
+@validated_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class Target:
-    """What one business group must achieve; the values come from the workforce settings file."""
+    """What one business group must achieve; the values come from the workforce settings file and
+    are checked when it loads."""
 
-    service_level: float = 0.8        # share of callers answered within `answer_within_s`
-    answer_within_s: float = 20.0
-    max_occupancy: float = 0.85       # agents are not planned busier than this
-    shrinkage: float = 0.3            # breaks, training, leave: share of paid time off the phones
-    min_agents: int = 0               # kept on duty even when no call is expected
-    patience_s: float | None = None   # mean time before a caller hangs up: set it for Erlang A
+    service_level: float = Field(0.8, gt=0, lt=1)  # share answered within `answer_within_s`
+    answer_within_s: float = Field(20.0, ge=0)
+    max_occupancy: float = Field(0.85, gt=0, le=1)  # agents are not planned busier than this
+    shrinkage: float = Field(0.3, ge=0, lt=1)  # breaks, training, leave: paid time off the phones
+    min_agents: int = Field(0, ge=0)  # kept on duty even when no call is expected
+    patience_s: float | None = Field(None, gt=0)  # mean time before a caller hangs up: Erlang A
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,19 @@
 """The centre's workforce settings (targets, shift templates, rest rules, alert levels): data,
 validated here, read from models/data/workforce.yaml or the file GRIDLINE_WORKFORCE_FILE names."""
 
+from dataclasses import replace
 from datetime import time
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from models.enums import StaffRole
+from models.intake import InputError, as_input_error
 from models.staffing import Target
 
 DEFAULT_FILE = Path(__file__).parent / "data" / "workforce.yaml"
-
-
-class TargetSpec(BaseModel):
-    service_level: float = Field(0.8, gt=0, lt=1)
-    answer_within_s: float = Field(20, ge=0)
-    max_occupancy: float = Field(0.85, gt=0, le=1)
-    shrinkage: float = Field(0.3, ge=0, lt=1)
-    min_agents: int = Field(0, ge=0)
-    patience_s: float | None = Field(None, gt=0)
 
 
 class ShiftTemplate(BaseModel):
@@ -55,8 +48,8 @@ class WorkforceConfig(BaseModel):
     history_days: int = 400
     aht_days: int = 28
     backtest_weeks: int = 2
-    default_target: TargetSpec = TargetSpec()
-    groups: dict[str, dict] = {}
+    default_target: Target = Target()
+    groups: dict[str, dict] = {}  # a group's differences from the default target
     shifts: list[ShiftTemplate]
     min_rest_hours: float = 12
     max_shifts_per_week: int = 5
@@ -70,13 +63,32 @@ class WorkforceConfig(BaseModel):
     def slots(self) -> int:
         return 24 * 60 // self.interval_minutes
 
+    @field_validator("groups")
+    @classmethod
+    def _every_group_target_is_valid(cls, groups: dict[str, dict], info: ValidationInfo):
+        default = info.data.get("default_target", Target())
+        for group, differences in groups.items():  # a bad value fails the load, not a night run
+            try:
+                replace(default, **differences)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                raise ValueError(f"{'.'.join(map(str, (group, *first['loc'])))}: {first['msg']}")
+        return groups
+
     def target(self, group: str) -> Target:
-        spec = self.default_target.model_copy(update=self.groups.get(group, {}))
-        return Target(**TargetSpec.model_validate(spec.model_dump()).model_dump())
+        return replace(self.default_target, **self.groups.get(group, {}))
 
     def alert(self, indicator: str) -> AlertRule | None:
         return next((a for a in self.alerts if a.indicator == indicator), None)
 
 
 def load_workforce_config(path: Path | None = None) -> WorkforceConfig:
-    return WorkforceConfig.model_validate(yaml.safe_load((path or DEFAULT_FILE).read_text("utf-8")))
+    path = path or DEFAULT_FILE
+    try:
+        return WorkforceConfig.model_validate(yaml.safe_load(path.read_text("utf-8")))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError("workforce_file", "排班配置文件无法读取", f"{path}: {exc}") from None
+    except ValidationError as exc:
+        error = as_input_error(exc)
+        raise InputError(f"{path.name}: {error.field}", f"排班配置无效（{error.zh}）",
+                         error.en) from None

@@ -3,13 +3,14 @@
 from datetime import date
 
 import pytest
+import yaml
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bench.callgen import generate, write_csv
 from tasks.db import session_scope
 from models.workforce import CallRecord, StaffingPlan
-from models.workforce_config import load_workforce_config
+from models.workforce_config import DEFAULT_FILE, load_workforce_config
 from tests.cli import run_cli
 
 NOW = "2026-11-23T08:00:00+08:00"
@@ -108,6 +109,19 @@ def test_a_loaded_official_schedule_plans_its_holidays(db_url, tmp_path, capsys)
     assert loaded[0] < 0.75 * unknown_year[0]  # planned as a holiday now
     # The weekend, and the centre's own day off (callers still call), are planned as before.
     assert loaded[1:] == pytest.approx(unknown_year[1:])
+
+
+def test_a_bad_workforce_file_is_refused_naming_the_group_and_field(tmp_path, monkeypatch, capsys):
+    settings = yaml.safe_load(DEFAULT_FILE.read_text("utf-8"))
+    path = tmp_path / "workforce.yaml"
+    monkeypatch.setenv("GRIDLINE_WORKFORCE_FILE", str(path))
+    for differences, named in (({"service_level": 1.5}, "故障报修.service_level"),
+                               ({"servce_level": 0.9}, "故障报修.servce_level")):  # no silent typo
+        settings["groups"] = {"故障报修": differences}
+        path.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        result = run_cli(capsys, "staffing", "--now", NOW)
+        assert result.code == 2 and "排班配置无效" in result.err and named in result.err
+        assert len(result.err.strip().splitlines()) == 1
 
 
 def test_planning_without_history_or_with_a_bad_date_says_so(db_url, capsys):
