@@ -113,7 +113,7 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
             bare_lifecycle.from_source(
                 source=str(PROJECT_ROOT), entrypoint="bench/lifecycle_bench.py:bare_lifecycle",
             ).deploy(name="bare", work_pool_name=POOL, print_next_steps=False,
-                     job_variables={"command": f"{sys.executable} -m prefect.engine"})  # as ours
+                     job_variables=pool_job_variables(PROJECT_ROOT))  # started as ours are
             prefect.start_worker()
             bare = timed(lambda: [str(run_deployment("bare-lifecycle/bare", timeout=0,
                                                      as_subflow=False).id) for _ in range(n)],
@@ -125,6 +125,16 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
         prefect.stop()
     print(f"Gridline complaint: {gridline:7.1f} s  {n / gridline * 60:6.1f} tickets/min")
     print(f"ratio Gridline / bare: {gridline / bare:.2f} (target <= 1.5)")
+
+
+def pool_job_variables(project: Path) -> dict:
+    """prefect.yaml's job variables (engine command, heartbeats), for the bare deployment."""
+    import yaml
+
+    spec = yaml.safe_load((project / "prefect.yaml").read_text(encoding="utf-8"))
+    variables = spec["definitions"]["work_pool"]["job_variables"]
+    command = variables["command"].replace("{{ $GRIDLINE_PYTHON }}", sys.executable)
+    return {**variables, "command": command}
 
 
 def start_tickets(n: int) -> list[str]:

@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 import httpx
+import yaml
 
 from models.paths import PROJECT_ROOT
 
 POOL = "gridline"
+AUTOMATIONS = PROJECT_ROOT / "flows" / "automations.yaml"
 
 
 class LocalPrefect:
@@ -55,10 +57,30 @@ class LocalPrefect:
         raise RuntimeError(f"Prefect server not healthy after {timeout} s")
 
     def deploy(self, *names: str) -> None:
-        """Create the work pool and apply prefect.yaml (all deployments, or those named)."""
+        """Create the work pool, apply prefect.yaml (all deployments, or those named) and the
+        automations the runs rely on."""
         self._run("work-pool", "create", POOL, "--type", "process", "--overwrite")
         selection = [arg for name in names for arg in ("--name", name)] or ["--all"]
         self._run("--no-prompt", "deploy", *selection)
+        self.apply_automations()
+
+    def apply_automations(self) -> None:
+        """Create or update flows/automations.yaml's automations, matched by name, so that applying
+        them again (every `gridline up`) changes them instead of doubling them."""
+        from prefect.client.orchestration import get_client
+        from prefect.events.schemas.automations import AutomationCore
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        specs = yaml.safe_load(AUTOMATIONS.read_text(encoding="utf-8"))["automations"]
+        with temporary_settings({PREFECT_API_URL: self.api_url}), \
+                get_client(sync_client=True) as client:
+            for spec in specs:
+                automation = AutomationCore.model_validate(spec)
+                existing = client.read_automations_by_name(automation.name)
+                if existing:
+                    client.update_automation(existing[0].id, automation)
+                else:
+                    client.create_automation(automation)
 
     def _run(self, *args: str) -> None:
         done = subprocess.run([sys.executable, "-m", "prefect", *args], env=self.env,

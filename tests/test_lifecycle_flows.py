@@ -4,14 +4,17 @@ complete` as the centre and the departments would. One server, worker and Gridli
 
 import io
 import json
+import os
 import shutil
+import signal
 import time
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID
 
+import httpx
 import pendulum
 import pytest
 from prefect import get_client
@@ -19,7 +22,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.flow_runs import resume_flow_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Cancelled
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from flows.reconcile import reconcile_lifecycles
 from gridline.local_prefect import LocalPrefect
@@ -388,3 +391,52 @@ def test_a_worker_killed_while_the_run_waits_and_the_ticket_still_finishes(live,
     live.prefect.start_worker()
     drive(capsys, live.db_url, {number: [("reply", {"reply_text": "已答复"})]})
     wait_closed(live.db_url, [number])
+
+
+def heartbeats_seen(api_url: str, run_id: str) -> int:
+    """Heartbeat events the server holds for the run."""
+    answer = httpx.post(f"{api_url}/events/filter", json={"filter": {
+        "event": {"name": ["prefect.flow-run.heartbeat"]},
+        "resource": {"id": [f"prefect.flow-run.{run_id}"]}}}, timeout=10)
+    answer.raise_for_status()
+    return answer.json()["total"]
+
+
+def test_a_run_killed_while_it_works_is_marked_crashed_and_its_ticket_goes_on(live, capsys):
+    number = create(capsys, "suggestion")
+    deadline = time.monotonic() + 90
+    while not (step := waiting_at(live.db_url, number, "handle")):
+        assert time.monotonic() < deadline, "the handle step never opened"
+        time.sleep(0.5)
+    run_id = ticket(live.db_url, number)["run"]
+    result = run_cli(capsys, "step", "complete", number, "handle", "--data",
+                     json.dumps(REPLY, ensure_ascii=False), "--by", str(someone_from(live.db_url, step)))
+    assert result.code == 0, result.err
+    # Hold the steps table: the resumed run stops mid-step, alive and beating, until it is killed.
+    engine = create_engine(live.db_url)
+    with engine.connect() as holder:
+        holder.execute(text("LOCK TABLE steps IN ACCESS EXCLUSIVE MODE"))
+        deadline = time.monotonic() + 90
+        while not (run_state(run_id).state.is_running() and heartbeats_seen(live.prefect.api_url,
+                                                                             run_id)):
+            assert time.monotonic() < deadline, "the resumed run never beat while it worked"
+            time.sleep(0.5)
+        # The machine goes down: worker and run die together, nobody reports the run's end.
+        pid = int(run_state(run_id).infrastructure_pid.rsplit(":", 1)[1])
+        live.prefect.kill_worker()
+        with suppress(ProcessLookupError):  # gone already if it shared the worker's group
+            os.kill(pid, signal.SIGKILL)
+        holder.rollback()
+    engine.dispose()
+    live.prefect.start_worker()  # the machine is back
+    deadline = time.monotonic() + 240  # 90 s of silence, then the automation's next evaluation
+    while (state := run_state(run_id).state).type != StateType.CRASHED:
+        assert state.is_running(), f"the killed run should stay Running until marked: {state}"
+        assert time.monotonic() < deadline, "the silent run was never marked Crashed"
+        time.sleep(2)
+    assert number in reconcile_lifecycles()
+    drive(capsys, live.db_url, {number: [("reply", {"reply_text": "已答复"})]})
+    wait_closed(live.db_url, [number])
+    after = ticket(live.db_url, number)
+    assert [k for k, _, _ in after["steps"]] == ["handle", "reply"]  # the handle step not redone
+    assert [k for k, _ in after["events"]].count("run_restarted") == 1
