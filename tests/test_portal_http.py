@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from models.customer import Customer
 from models.org import Department, Region
-from models.outbox import OutboxStatus
+from models.outbox import OutboxMessage, OutboxStatus
 from models.enums import DepartmentKind, StepStatus, TicketStatus, TicketType
 from models.ticket import Step, Ticket, TicketClock
 from tasks.db import session_scope
@@ -241,6 +241,34 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
     assert "13912345678" not in province
     assert not any(number in suzhou.split('id="overdue"')[1] for number in in_wuxi)
     assert "gateway said 503" not in suzhou
+
+
+def test_a_supervisor_sends_an_undelivered_message_again(portal, centre):
+    wuxi = a_ticket_in(centre, "320213")
+    with session_scope(centre) as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == wuxi))
+        message = enqueue(session, key=f"test:{wuxi}:ack", channel="sms", recipient="13912345678",
+                          template="customer_ack", now=now_utc(), ticket_id=ticket.id,
+                          context={"ticket_no": wuxi, "ticket_type": "投诉", "deadline": now_utc()})
+        message.status, message.attempts, message.last_error = (
+            OutboxStatus.dead, 6, "空号 | number does not exist")
+        message_id = message.id
+    retry = f"/outbox/{message_id}/retry"
+    # An agent may not, nor a supervisor of another city (the message is not theirs to see).
+    assert post_form(login(portal, "S0100"), retry, {}, page="/inbox").status_code == 403
+    assert post_form(login(portal, "SZ-S"), retry, {}, page="/supervise").status_code == 404
+    supervisor = login(portal, "S0001")
+    assert supervisor.post(retry, data={"csrf": "forged"}).status_code == 403
+    assert f'action="{retry}"' in supervisor.get("/supervise").text
+    sent_again = post_form(supervisor, retry, {}, page="/supervise")
+    assert sent_again.status_code == 303
+    page = supervisor.get("/supervise").text
+    assert f"消息 #{message_id} 已重新排队" in page and f'action="{retry}"' not in page
+    with session_scope(centre) as session:
+        message = session.get(OutboxMessage, message_id)
+        assert (message.status, message.attempts) == (OutboxStatus.queued, 0)
+    again = post_form(supervisor, retry, {}, page="/supervise")  # queued already: nothing to do
+    assert again.status_code == 303 and "无需重试" in supervisor.get("/supervise").text
 
 
 def test_user_add_creates_a_portal_login(portal, capsys):

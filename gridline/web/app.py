@@ -1,4 +1,5 @@
-"""The portal's pages: login, inbox, ticket, step form, call intake, supervision.
+"""The portal's pages: login, inbox, ticket, step form, call intake, supervision (with a second
+chance for undelivered messages).
 
 `uvicorn --factory gridline.web.app:create_app` serves it; `gridline up` starts it beside the
 Prefect UI. Reads go through models; a ticket is created by tasks.tickets.create_ticket and its
@@ -34,6 +35,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.ticket import Step, Ticket, TicketClock
 from tasks.calendar_store import load_work_calendar
 from tasks.db import session_scope
+from tasks.outbox import retry as retry_outbox_message
 from tasks.passwords import hash_password, verify_password
 from tasks.rule_store import load_rules
 from tasks.settings import Settings, get_settings
@@ -356,5 +358,23 @@ def create_app(settings: Settings | None = None,
         return page(request, "supervise.html", me, overdue=overdue, expiring=expiring,
                     states=states, outbox_states=list(OutboxStatus),
                     undelivered=undelivered)
+
+    @app.post("/outbox/{message_id}/retry", dependencies=CSRF)
+    def retry_message(request: Request, session: Db, me: Me, message_id: int):
+        """A supervisor's second chance for a message the gateway refused (wrong number fixed,
+        platform back): queued again now, with fresh attempts."""
+        if not me.supervises:
+            raise HTTPException(403, "仅部门负责人、值班长和管理员可重新发送消息。")
+        mine = session.scalar(
+            select(OutboxMessage.id).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
+            .where(OutboxMessage.id == message_id, me.sees_ticket()))
+        if mine is None:
+            raise HTTPException(404, "消息不存在或不在您的督办范围内。")
+        try:
+            retry_outbox_message(session, message_id, now=clock())
+            request.session["flash"] = f"消息 #{message_id} 已重新排队，等待发送。"
+        except InputError as exc:
+            request.session["flash"] = f"消息 #{message_id}：{exc.zh}。"
+        return RedirectResponse("/supervise#undelivered", status_code=303)
 
     return app
