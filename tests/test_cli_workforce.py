@@ -21,6 +21,16 @@ def count(url, table) -> int:
         return session.scalar(select(func.count()).select_from(table))
 
 
+def import_history(capsys, tmp_path, groups: int, first: date, *, seed: int) -> dict:
+    """Generated call history up to the day before NOW, imported through the CLI."""
+    history = generate(groups, first, date(2026, 11, 22), scale=0.2, seed=seed)
+    path = tmp_path / "calls.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        write_csv(history, handle)
+    assert run_cli(capsys, "calls", "import", str(path)).code == 0
+    return history
+
+
 def test_import_lists_bad_rows_by_number_and_lands_the_good_ones(db_url, tmp_path, capsys):
     book = Workbook()
     sheet = book.active
@@ -50,11 +60,7 @@ def test_import_lists_bad_rows_by_number_and_lands_the_good_ones(db_url, tmp_pat
 
 
 def test_forecast_beats_seasonal_naive_and_staffing_meets_each_target(db_url, tmp_path, capsys):
-    history = generate(2, date(2026, 10, 12), date(2026, 11, 22), scale=0.2, seed=7)
-    path = tmp_path / "calls.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        write_csv(history, handle)
-    assert run_cli(capsys, "calls", "import", str(path)).code == 0
+    history = import_history(capsys, tmp_path, 2, date(2026, 10, 12), seed=7)
 
     forecast = run_cli(capsys, "forecast", "--days", "7", "--now", NOW, "--json")
     assert forecast.code == 0, forecast.err
@@ -86,11 +92,7 @@ def test_forecast_beats_seasonal_naive_and_staffing_meets_each_target(db_url, tm
 
 def test_a_loaded_official_schedule_plans_its_holidays(db_url, tmp_path, capsys):
     # Nine weeks with National Day in them, so the history shows what a holiday does to the calls.
-    history = generate(1, date(2026, 9, 21), date(2026, 11, 22), scale=0.2, seed=11)
-    path = tmp_path / "calls.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        write_csv(history, handle)
-    assert run_cli(capsys, "calls", "import", str(path)).code == 0
+    import_history(capsys, tmp_path, 1, date(2026, 9, 21), seed=11)
 
     def calls_per_day() -> list[float]:  # 2027-01-01 (Friday) to 01-04 (Monday)
         result = run_cli(capsys, "forecast", "--from", "2027-01-01", "--days", "4", "--now", NOW,

@@ -135,6 +135,16 @@ def waiting_at(url: str, number: str, key: str) -> Step | None:
     return step if run_state(run_id).state.is_paused() else None
 
 
+def wait_until_waiting(url: str, number: str, key: str, timeout: float = 60,
+                       why: str | None = None) -> Step:
+    """The open step `key` of the ticket once its run waits there; fails after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not (step := waiting_at(url, number, key)):
+        assert time.monotonic() < deadline, why or f"the {key} step never opened"
+        time.sleep(0.5)
+    return step
+
+
 def drive(capsys, url: str, scripts: dict[str, list[tuple[str, dict]]], timeout: float = 600):
     """Complete each ticket's steps in order through the CLI, each as soon as its run waits."""
     deadline = time.monotonic() + timeout
@@ -309,10 +319,7 @@ def test_re_runs_queue_each_message_once(live, journeys):
 
 def test_an_invalid_form_or_a_step_not_open_is_refused_and_changes_nothing(live, capsys):
     number = create(capsys, "suggestion")
-    deadline = time.monotonic() + 60
-    while not (step := waiting_at(live.db_url, number, "handle")):
-        assert time.monotonic() < deadline, "the handle step never opened"
-        time.sleep(0.5)
+    step = wait_until_waiting(live.db_url, number, "handle")
     before = ticket(live.db_url, number)
     by = str(someone_from(live.db_url, step))
     bad = run_cli(capsys, "step", "complete", number, "handle", "--data",
@@ -334,10 +341,7 @@ def test_an_invalid_form_or_a_step_not_open_is_refused_and_changes_nothing(live,
 
 def test_an_admin_may_resume_from_the_prefect_ui_with_the_same_form(live, capsys):
     number = create(capsys, "suggestion")
-    deadline = time.monotonic() + 90
-    while not waiting_at(live.db_url, number, "handle"):
-        assert time.monotonic() < deadline, "the handle step never opened"
-        time.sleep(0.5)
+    wait_until_waiting(live.db_url, number, "handle", timeout=90)
     run_id = UUID(ticket(live.db_url, number)["run"])
     with get_client(sync_client=True) as client:
         keyset = client.read_flow_run(run_id).state.state_details.run_input_keyset
@@ -345,29 +349,22 @@ def test_an_admin_may_resume_from_the_prefect_ui_with_the_same_form(live, capsys
         description = client.read_flow_run_input(run_id, keyset["description"])
     assert "处理结果" in schema and number in description
     resume_flow_run(run_id, run_input=REPLY)  # what the UI's resume button sends
-    while not waiting_at(live.db_url, number, "reply"):
-        assert time.monotonic() < deadline + 90, "the run never went on to the reply step"
-        time.sleep(0.5)
+    wait_until_waiting(live.db_url, number, "reply", timeout=90,
+                       why="the run never went on to the reply step")
     events = ticket(live.db_url, number)["events"]
     assert any(kind == "step_done" and REPLY["reply_text"] in message for kind, message in events)
 
 
 def test_a_dead_run_is_restarted_and_continues_without_repeating_anything(live, capsys):
     number = create(capsys, "business")
-    deadline = time.monotonic() + 60
-    while not waiting_at(live.db_url, number, "handle"):
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    wait_until_waiting(live.db_url, number, "handle")
     before = ticket(live.db_url, number)
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(UUID(before["run"]), Cancelled(), force=True)
     assert number in reconcile_lifecycles()
     after = ticket(live.db_url, number)
     assert after["run"] != before["run"]
-    deadline = time.monotonic() + 60
-    while not (step := waiting_at(live.db_url, number, "handle")):
-        assert time.monotonic() < deadline, "the new run never reached the open step"
-        time.sleep(0.5)
+    wait_until_waiting(live.db_url, number, "handle", why="the new run never reached the open step")
     again = ticket(live.db_url, number)
     assert again["steps"] == before["steps"] and again["messages"] == before["messages"]
     assert [k for k, _ in again["events"]] == [k for k, _ in before["events"]] + ["run_restarted"]
@@ -378,10 +375,7 @@ def test_a_dead_run_is_restarted_and_continues_without_repeating_anything(live, 
 
 def test_a_worker_killed_while_the_run_waits_and_the_ticket_still_finishes(live, capsys):
     number = create(capsys, "opinion")
-    deadline = time.monotonic() + 60
-    while not (step := waiting_at(live.db_url, number, "handle")):
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
+    step = wait_until_waiting(live.db_url, number, "handle")
     live.prefect.kill_worker()
     result = run_cli(capsys, "step", "complete", number, "handle", "--data",
                      json.dumps(REPLY, ensure_ascii=False), "--by", str(someone_from(live.db_url, step)))
@@ -404,10 +398,7 @@ def heartbeats_seen(api_url: str, run_id: str) -> int:
 
 def test_a_run_killed_while_it_works_is_marked_crashed_and_its_ticket_goes_on(live, capsys):
     number = create(capsys, "suggestion")
-    deadline = time.monotonic() + 90
-    while not (step := waiting_at(live.db_url, number, "handle")):
-        assert time.monotonic() < deadline, "the handle step never opened"
-        time.sleep(0.5)
+    step = wait_until_waiting(live.db_url, number, "handle", timeout=90)
     run_id = ticket(live.db_url, number)["run"]
     result = run_cli(capsys, "step", "complete", number, "handle", "--data",
                      json.dumps(REPLY, ensure_ascii=False), "--by", str(someone_from(live.db_url, step)))
