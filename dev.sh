@@ -49,6 +49,9 @@ case "${1:-}" in
     system_packages
     python_env
     shift
+    # The house rules first: lint, then the layers contract (gridline -> flows -> tasks -> models).
+    .venv/bin/ruff check .
+    .venv/bin/lint-imports
     exec .venv/bin/python -m pytest "$@"
     ;;
   *)

@@ -2,7 +2,7 @@
 
 Times, on SQLite and on PostgreSQL, in the same run:
   * the bare indexed SQL query for the due rows (the baseline),
-  * the audit's own selection of the same rows (tasks.audit.due_clocks),
+  * the audit's own selection of the same rows (tasks.audit.chase.due_clocks),
   * the whole audit of the due rows (assess, reminders into the outbox, statistics rows, reschedule)
     plus the day's workbooks.
 Prints each figure and the ratio of the selection to the bare query (target: within 1.5x) and the
@@ -24,12 +24,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import bindparam, insert, text  # noqa: E402
 
 from models import Department, Region, Staff, Step, Ticket, TicketClock  # noqa: E402
-from models.audit import AuditPolicy  # noqa: E402
-from models.enums import (AreaKind, DepartmentKind, RegionLevel, StaffRole, StepStatus,  # noqa: E402
-                          TicketStatus, TicketType)
-from tasks.audit import audit_due, due_clocks  # noqa: E402
-from tasks.db import engine_for, session_scope, upgrade_schema  # noqa: E402
-from tasks.workbooks import write_day_workbooks  # noqa: E402
+from models.audit.assessment import AuditPolicy  # noqa: E402
+from models.core.enums import (  # noqa: E402
+    AreaKind,
+    DepartmentKind,
+    RegionLevel,
+    StaffRole,
+    StepStatus,
+    TicketStatus,
+    TicketType,
+)
+from tasks.audit.chase import audit_due, due_clocks  # noqa: E402
+from tasks.audit.workbooks import write_day_workbooks  # noqa: E402
+from tasks.core.db import engine_for, session_scope, upgrade_schema  # noqa: E402
 from tests.postgres import Cluster  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

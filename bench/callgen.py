@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from models.forecast import History, day_kind
+from models.workforce.forecast import History, day_kind
 
 SLOTS = 48
 GROUP_NAMES = ["咨询查询", "故障报修", "投诉举报", "用电业务", "意见建议", "电费缴纳", "停电查询",
@@ -47,7 +47,7 @@ def generate(groups: int, first: date, last: date, *, scale: float = 1.0, seed: 
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     outage = outage or days[len(days) * 9 // 10]
     out = {}
-    for g, name in enumerate(group_names(groups)):
+    for name in group_names(groups):
         daily = scale * rng.uniform(300, 1500)
         faults = name.startswith(("故障", "停电"))
         rows = []

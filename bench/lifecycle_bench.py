@@ -80,11 +80,11 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
     from sqlalchemy import create_engine, text
 
     from gridline.local_prefect import POOL, LocalPrefect
-    from models.paths import PROJECT_ROOT
-    from tasks.calendar_store import load_work_calendar
-    from tasks.db import session_scope, upgrade_schema
-    from tasks.demo import seed_demo
-    from tasks.rule_store import ensure_default_rules, load_rules
+    from models.core.paths import PROJECT_ROOT
+    from tasks.core.db import session_scope, upgrade_schema
+    from tasks.demo.seed import seed_demo
+    from tasks.tickets.calendar_store import load_work_calendar
+    from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
     engine = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -141,11 +141,11 @@ def start_tickets(n: int) -> list[str]:
     import pendulum
 
     from flows.lifecycle import start_lifecycle
-    from models.intake import TicketIntake
-    from tasks.calendar_store import load_work_calendar
-    from tasks.db import session_scope
-    from tasks.rule_store import load_rules
-    from tasks.tickets import create_ticket
+    from models.tickets.intake import TicketIntake
+    from tasks.core.db import session_scope
+    from tasks.tickets.calendar_store import load_work_calendar
+    from tasks.tickets.rule_store import load_rules
+    from tasks.tickets.store import create_ticket
 
     numbers = []
     with session_scope() as session:
@@ -160,7 +160,7 @@ def start_tickets(n: int) -> list[str]:
     runs = []
     for number in numbers:
         with session_scope() as session:
-            from tasks.tickets import get_ticket
+            from tasks.tickets.store import get_ticket
             ticket = get_ticket(session, number)
             ticket.flow_run_id = start_lifecycle(session, ticket)
             runs.append(ticket.flow_run_id)
@@ -177,10 +177,10 @@ def resume_ticket(run_id: str) -> None:
     from sqlalchemy import select
 
     from flows.steps import complete_step
-    from models.enums import StepStatus
-    from models.org import Staff
-    from models.ticket import Step, Ticket
-    from tasks.db import session_scope
+    from models.core.enums import StepStatus
+    from models.org.organisation import Staff
+    from models.tickets.ticket import Step, Ticket
+    from tasks.core.db import session_scope
 
     with session_scope() as session:
         number, key, department = session.execute(

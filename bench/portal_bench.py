@@ -36,15 +36,23 @@ from sqlalchemy import insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.enums import (AreaKind, Channel, DepartmentKind, StaffRole, StepStatus,  # noqa: E402
-                          TicketStatus, TicketType, Urgency)
-from models.org import Department, Staff  # noqa: E402
-from models.ticket import Step, Ticket, TicketClock  # noqa: E402
-from tasks.calendar_store import load_work_calendar  # noqa: E402
-from tasks.db import session_scope, upgrade_schema  # noqa: E402
-from tasks.demo import seed_demo  # noqa: E402
-from tasks.rule_store import ensure_default_rules, load_rules  # noqa: E402
-from tasks.settings import get_settings  # noqa: E402
+from models.core.enums import (  # noqa: E402
+    AreaKind,
+    Channel,
+    DepartmentKind,
+    StaffRole,
+    StepStatus,
+    TicketStatus,
+    TicketType,
+    Urgency,
+)
+from models.org.organisation import Department, Staff  # noqa: E402
+from models.tickets.ticket import Step, Ticket, TicketClock  # noqa: E402
+from tasks.core.db import session_scope, upgrade_schema  # noqa: E402
+from tasks.core.settings import get_settings  # noqa: E402
+from tasks.demo.seed import seed_demo  # noqa: E402
+from tasks.tickets.calendar_store import load_work_calendar  # noqa: E402
+from tasks.tickets.rule_store import ensure_default_rules, load_rules  # noqa: E402
 
 PASSWORD = "bench-password"
 

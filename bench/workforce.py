@@ -17,10 +17,10 @@ from datetime import date, timedelta
 import numpy as np
 
 from bench.callgen import generate
-from models.forecast import backtest, forecast
-from models.roster import Rules, Shift, solve_roster
-from models.staffing import Target, required_agents
-from models.workforce_config import load_workforce_config
+from models.workforce.config import load_workforce_config
+from models.workforce.forecast import backtest, forecast
+from models.workforce.roster import Rules, Shift, solve_roster
+from models.workforce.staffing import Target, required_agents
 
 HISTORY = (date(2025, 1, 1), date(2026, 11, 15))
 HALF_HOUR = 1800
@@ -69,7 +69,7 @@ def bench_staffing() -> None:
     print(f"{'group':<10}{'interval':>9}{'calls':>9}{'agents G/P':>12}{'rostered G/P':>14}"
           f"{'SL G/P':>16}{'occ G/P':>16}")
     same_core = same_rostered = 0
-    for (group, i, calls, _), g, p in zip(cases, ours, theirs):
+    for (group, i, calls, _), g, p in zip(cases, ours, theirs, strict=True):
         core = (g.agents == p["raw_positions"] and abs(g.service_level - p["service_level"]) < 1e-9
                 and abs(g.occupancy - p["occupancy"]) < 1e-9)
         rostered = g.rostered == p["positions"]
@@ -90,9 +90,9 @@ def bench_staffing() -> None:
           f"ratio pyworkforce/gridline = {theirs_s / ours_s:.1f}x")
     for load in (300, 2000):  # a large centre's single queue
         calls = load * HALF_HOUR / 180
-        big_s, big = best_of(1, lambda: required_agents(calls, 180, HALF_HOUR, target))
+        big_s, big = best_of(1, lambda calls=calls: required_agents(calls, 180, HALF_HOUR, target))
         try:
-            other_s, other = best_of(1, lambda: ErlangC(calls, 3, 20 / 60, 30, 0.3)
+            other_s, other = best_of(1, lambda calls=calls: ErlangC(calls, 3, 20 / 60, 30, 0.3)
                                      .required_positions(0.8, 0.85))
             other_text = f"{other['raw_positions']} agents in {other_s * 1000:.1f} ms"
         except (OverflowError, ZeroDivisionError) as exc:

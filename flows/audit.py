@@ -4,10 +4,10 @@ or overdue, and keep the day's statistics workbooks."""
 import pendulum
 from prefect import flow, get_run_logger, task
 
-from tasks.audit import audit_due, check_clock
-from tasks.db import session_scope
-from tasks.settings import get_settings
-from tasks.workbooks import write_day_workbooks
+from tasks.audit.chase import audit_due, check_clock
+from tasks.audit.workbooks import write_day_workbooks
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
 
 
 @task

@@ -8,9 +8,9 @@ import pendulum
 from prefect import flow, get_run_logger, task
 from prefect.tasks import exponential_backoff
 
-from tasks.delivery import deliver_due
-from tasks.gateways import gateways_for
-from tasks.settings import get_settings
+from tasks.core.settings import get_settings
+from tasks.messaging.delivery import deliver_due
+from tasks.messaging.gateways import gateways_for
 
 
 @task(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))

@@ -16,17 +16,33 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
 
-from models.enums import TicketType
-from models.forms import FORMS
-from models.lifecycle import DONE, HUMAN_KINDS, Checks, LifecycleSpec, StepKind, StepSpec, Walk, \
-    load_lifecycles
-from models.outbox import local_time
-from models.ticket import Step, Ticket
-from tasks.db import session_scope
-from tasks.lifecycle_store import (complete, find_department, find_known_fault, find_step,
-                                   open_step, outcome_of, record_system_step, resolve_department)
-from tasks.settings import get_settings
-from tasks.tickets import get_ticket
+from models.core.enums import TicketType
+from models.core.formatting import local_time
+from models.tickets.forms import FORMS
+from models.tickets.lifecycle import (
+    DONE,
+    HUMAN_KINDS,
+    Checks,
+    LifecycleSpec,
+    StepKind,
+    StepSpec,
+    Walk,
+    load_lifecycles,
+)
+from models.tickets.ticket import Step, Ticket
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.tickets.lifecycle_store import (
+    complete,
+    find_department,
+    find_known_fault,
+    find_step,
+    open_step,
+    outcome_of,
+    record_system_step,
+    resolve_department,
+)
+from tasks.tickets.store import get_ticket
 
 
 def lifecycles() -> dict[TicketType, LifecycleSpec]:

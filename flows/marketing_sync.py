@@ -5,9 +5,9 @@ import shutil
 import pendulum
 from prefect import flow, get_run_logger, task
 
-from tasks.db import session_scope
-from tasks.marketing_import import import_export, read_mapping
-from tasks.settings import get_settings
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.tickets.marketing_import import import_export, read_mapping
 
 
 @task

@@ -9,10 +9,10 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 
 from flows.lifecycle import start_lifecycle
-from models.ticket import Event
-from tasks.db import session_scope
-from tasks.lifecycle_store import SYSTEM, open_tickets_with_runs
-from tasks.tickets import get_ticket
+from models.tickets.ticket import Event
+from tasks.core.db import session_scope
+from tasks.tickets.lifecycle_store import SYSTEM, open_tickets_with_runs
+from tasks.tickets.store import get_ticket
 
 DEAD = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.CANCELLING}
 

@@ -15,15 +15,15 @@ from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
 from flows.lifecycle import lifecycles
-from models.enums import StepStatus
-from models.forms import StepFormError, validate_form
-from models.intake import InputError
-from models.org import Staff
-from models.ticket import Step
-from tasks.db import session_scope
-from tasks.lifecycle_store import complete, find_department
-from tasks.settings import get_settings
-from tasks.tickets import get_ticket
+from models.core.enums import StepStatus
+from models.core.errors import InputError
+from models.org.organisation import Staff
+from models.tickets.forms import StepFormError, validate_form
+from models.tickets.ticket import Step
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.tickets.lifecycle_store import complete, find_department
+from tasks.tickets.store import get_ticket
 
 
 def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,

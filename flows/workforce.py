@@ -6,12 +6,12 @@ from datetime import timedelta
 import pendulum
 from prefect import flow, get_run_logger, task
 
-from models.workforce_config import load_workforce_config
-from tasks.alerts import staffing_alerts
-from tasks.db import session_scope
-from tasks.handover import hand_over, latest_change
-from tasks.planning import make_plan, store_plan
-from tasks.settings import get_settings
+from models.workforce.config import load_workforce_config
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.workforce.alerts import staffing_alerts
+from tasks.workforce.handover import hand_over, latest_change
+from tasks.workforce.planning import make_plan, store_plan
 
 
 def _now(at: str | None) -> pendulum.DateTime:

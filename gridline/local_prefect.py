@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from models.paths import PROJECT_ROOT
+from models.core.paths import PROJECT_ROOT
 
 POOL = "gridline"
 AUTOMATIONS = PROJECT_ROOT / "flows" / "automations.yaml"

@@ -4,12 +4,12 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import models  # noqa: F401  (registers every table on the metadata)
-from models.base import Base
+from models.core.base import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 if not url:
-    from tasks.settings import get_settings
+    from tasks.core.settings import get_settings
 
     url = get_settings().database_url
 

@@ -1,21 +1,26 @@
-"""The data and the rules: tables, forms, the working calendar, deadline rules. Pure."""
+"""The data and the rules, a room per domain: core, org, tickets, messaging, audit, workforce. Pure.
 
-from models.audit import AuditRecord
-from models.base import Base
-from models.calendar import CalendarOverride, WorkCalendar
-from models.customer import Customer
-from models.org import Department, Region, Staff
-from models.outbox import OutboxMessage
-from models.portal import (LoginFailure, inbox_index,  # noqa: F401  (the portal's indexes)
-                           ticket_department_index)
-from models.rules import DeadlineRule
-from models.ticket import Event, Step, Ticket, TicketClock
-from models.workforce import (CallRecord, HandoverItem, IndicatorReading, RosterShift,
-                              StaffingPlan)
+Importing the package registers every table on the metadata (migrations and tests rely on it)."""
+
+from models.audit.assessment import AuditRecord
+from models.core.base import Base
+from models.messaging.outbox import OutboxMessage
+from models.org.accounts import LoginFailure
+from models.org.customer import Customer
+from models.org.organisation import Department, Region, Staff
+from models.tickets.calendar import CalendarOverride
+from models.tickets.rules import DeadlineRule
+from models.tickets.ticket import Event, Step, Ticket, TicketClock
+from models.workforce.tables import (
+                                     CallRecord,
+                                     HandoverItem,
+                                     IndicatorReading,
+                                     RosterShift,
+                                     StaffingPlan,
+)
 
 __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "LoginFailure", "OutboxMessage",
     "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
-    "WorkCalendar",
 ]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tasks.db import session_scope, upgrade_schema
-from tasks.rule_store import ensure_default_rules
+from tasks.core.db import session_scope, upgrade_schema
+from tasks.tickets.rule_store import ensure_default_rules
 from tests.postgres import Cluster
 
 

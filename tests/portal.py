@@ -14,15 +14,15 @@ from sqlalchemy import select
 
 from flows.lifecycle import lifecycles
 from gridline.web.app import create_app
-from models.lifecycle import StepKind
-from models.enums import DepartmentKind, StaffRole, StepStatus
-from models.org import Department, Region, Staff
-from models.ticket import Step, Ticket
-from tasks.calendar_store import load_work_calendar
-from tasks.db import session_scope
-from tasks.demo import seed_demo
-from tasks.rule_store import load_rules
-from tasks.settings import get_settings
+from models.core.enums import DepartmentKind, StaffRole, StepStatus
+from models.org.organisation import Department, Region, Staff
+from models.tickets.lifecycle import StepKind
+from models.tickets.ticket import Step, Ticket
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.demo.seed import seed_demo
+from tasks.tickets.calendar_store import load_work_calendar
+from tasks.tickets.rule_store import load_rules
 from tests.postgres import free_port
 
 PASSWORD = "gridline-demo"

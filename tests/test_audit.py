@@ -7,14 +7,14 @@ from datetime import datetime
 import pendulum
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import Department, OutboxMessage, Staff, Step, Ticket
-from models.enums import DepartmentKind, StaffRole, StepStatus
-from tasks import audit as audit_tasks
-from tasks.audit import audit_due, check_clock, database_now
-from tasks.db import session_scope
-from tasks.settings import get_settings
+from models.core.enums import StaffRole, StepStatus
+from tasks.audit import chase as audit_tasks
+from tasks.audit.chase import audit_due, check_clock, database_now
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
 from tests.cli import run_cli
 
 RECEIVED = "2026-11-24T15:00:00+08:00"  # a Tuesday: contact due Wed 15:00, reply due Mon 30 15:00
@@ -215,7 +215,8 @@ def export_xlsx(path, rows):
 
 def test_import_lands_good_rows_and_reports_bad_ones_by_row_number(centre, capsys, tmp_path):
     path = export_xlsx(tmp_path / "export.xlsx", [
-        ["Y001", "投诉", "电压不稳", datetime(2026, 11, 20, 10), datetime(2026, 11, 24, 10), "未处理", "王工", "13912345678"],
+        ["Y001", "投诉", "电压不稳", datetime(2026, 11, 20, 10), datetime(2026, 11, 24, 10), "未处理",
+         "王工", "13912345678"],
         ["Y002", "抢修单", "停电", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", "13912345678"],
         ["Y003", "举报", "窃电", "2026-11-20 10:00", "下周一", "未处理", "王工", "13912345678"],
         [None, "咨询", "电价", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", "13912345678"],
@@ -233,11 +234,13 @@ def test_import_lands_good_rows_and_reports_bad_ones_by_row_number(centre, capsy
 
 def test_second_import_updates_status_and_deadline(centre, capsys, tmp_path):
     first = tmp_path / "first.csv"
-    first.write_text(",".join(HEADERS) + "\nY100,投诉,电压不稳,2026-11-20 10:00,2026-11-24 10:00,未处理,王工,13912345678\n",
+    first.write_text(",".join(HEADERS)
+                     + "\nY100,投诉,电压不稳,2026-11-20 10:00,2026-11-24 10:00,未处理,王工,13912345678\n",
                      encoding="gb18030")  # the marketing system's usual GBK export
     assert run_cli(capsys, "import", "tickets", str(first)).code == 0
     second = tmp_path / "second.csv"
-    second.write_text(",".join(HEADERS) + "\nY100,投诉,电压不稳,2026-11-20 10:00,2026-11-26 10:00,已办结,王工,13912345678\n",
+    second.write_text(",".join(HEADERS)
+                      + "\nY100,投诉,电压不稳,2026-11-20 10:00,2026-11-26 10:00,已办结,王工,13912345678\n",
                       encoding="utf-8")
     report = run_cli(capsys, "import", "tickets", str(second), "--json").json()
     assert (report["created"], report["updated"]) == (0, 1)
@@ -264,7 +267,7 @@ def test_the_newest_export_dropped_in_the_folder_is_picked_up_once(centre, tmp_p
     monkeypatch.setenv("GRIDLINE_IMPORT_DIR", str(inbox))
     older = export_xlsx(inbox / "old.xlsx", [
         ["Y300", "投诉", "旧导出", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", ""]])
-    newer = export_xlsx(inbox / "new.xlsx", [
+    export_xlsx(inbox / "new.xlsx", [
         ["Y301", "投诉", "新导出", "2026-11-20 10:00", "2026-11-24 10:00", "未处理", "王工", ""]])
     import os
     os.utime(older, (1, 1))

@@ -5,7 +5,7 @@ from datetime import date, time, timedelta
 import pendulum
 import pytest
 
-from models.calendar import WorkCalendar, add_natural
+from models.tickets.calendar import WorkCalendar, add_natural
 
 
 def at(text: str) -> pendulum.DateTime:

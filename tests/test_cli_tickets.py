@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import func, select
 
-from tasks.db import session_scope
 from models import Customer, Department, Region, Staff, Ticket
-from models.enums import DepartmentKind, TicketStatus, TicketType
+from models.core.enums import DepartmentKind, TicketStatus, TicketType
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 
 COMPLAINT = ["ticket", "create", "--type", "complaint", "--phone", "138-1234-5678",

@@ -8,9 +8,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from bench.callgen import generate, write_csv
-from tasks.db import session_scope
-from models.workforce import CallRecord, StaffingPlan
-from models.workforce_config import DEFAULT_FILE, load_workforce_config
+from models.workforce.config import DEFAULT_FILE, load_workforce_config
+from models.workforce.tables import CallRecord, StaffingPlan
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 
 NOW = "2026-11-23T08:00:00+08:00"

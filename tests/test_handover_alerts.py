@@ -7,13 +7,13 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from models.enums import StaffRole, StepStatus
-from models.org import Staff
-from models.outbox import OutboxMessage
-from models.ticket import Step, Ticket
-from models.workforce import HandoverItem, RosterShift, StaffingPlan
-from models.workforce_config import DEFAULT_FILE
-from tasks.db import session_scope
+from models.core.enums import StaffRole, StepStatus
+from models.messaging.outbox import OutboxMessage
+from models.org.organisation import Staff
+from models.tickets.ticket import Step, Ticket
+from models.workforce.config import DEFAULT_FILE
+from models.workforce.tables import HandoverItem, RosterShift, StaffingPlan
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 
 TZ = "Asia/Shanghai"

@@ -26,15 +26,15 @@ from sqlalchemy import create_engine, func, select, text
 
 from flows.reconcile import reconcile_lifecycles
 from gridline.local_prefect import LocalPrefect
-from models.enums import StepStatus, TicketStatus
-from models.org import Staff
-from models.outbox import OutboxMessage
-from models.ticket import Step, Ticket
-from tasks.db import session_scope, upgrade_schema
-from tasks.demo import seed_demo
-from tasks.calendar_store import load_work_calendar
-from tasks.rule_store import ensure_default_rules, load_rules
-from tasks.settings import get_settings
+from models.core.enums import StepStatus, TicketStatus
+from models.messaging.outbox import OutboxMessage
+from models.org.organisation import Staff
+from models.tickets.ticket import Step, Ticket
+from tasks.core.db import session_scope, upgrade_schema
+from tasks.core.settings import get_settings
+from tasks.demo.seed import seed_demo
+from tasks.tickets.calendar_store import load_work_calendar
+from tasks.tickets.rule_store import ensure_default_rules, load_rules
 from tests.cli import run_cli
 from tests.conftest import _fresh_postgres_database
 from tests.postgres import free_port

@@ -4,12 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from tasks.settings import get_settings
-from models.enums import TicketType
-from models.forms import FORMS, StepFormError, validate_form
-from models.intake import InputError
-from models.lifecycle import (BACK, HUMAN_KINDS, LifecycleFileError, StepKind, Walk,
-                              load_lifecycles, read_lifecycle)
+from models.core.enums import TicketType
+from models.core.errors import InputError
+from models.tickets.forms import FORMS, StepFormError, validate_form
+from models.tickets.lifecycle import (
+    BACK,
+    HUMAN_KINDS,
+    LifecycleFileError,
+    StepKind,
+    Walk,
+    load_lifecycles,
+    read_lifecycle,
+)
+from tasks.core.settings import get_settings
 
 FOLDER = get_settings().lifecycles_dir
 

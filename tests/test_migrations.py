@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
-from tasks.db import upgrade_schema
-from models.base import Base
+from models.core.base import Base
+from tasks.core.db import upgrade_schema
 
 
 def test_migrations_build_exactly_the_models(empty_db_url):

@@ -2,7 +2,7 @@
 
 import json
 import threading
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pendulum
@@ -10,12 +10,18 @@ import pytest
 from sqlalchemy import func, select
 
 from gridline.sinks import Sinks, read_mail
-from models.outbox import (DeliveryPolicy, MessageChannel, OutboxMessage, OutboxStatus, SmsConfig,
-                           SmtpConfig)
-from tasks.db import session_scope
-from tasks.delivery import deliver_due
-from tasks.gateways import gateways_for
-from tasks.outbox import claim_due, enqueue
+from models.messaging.outbox import (
+    DeliveryPolicy,
+    MessageChannel,
+    OutboxMessage,
+    OutboxStatus,
+    SmsConfig,
+    SmtpConfig,
+)
+from tasks.core.db import session_scope
+from tasks.messaging.delivery import deliver_due
+from tasks.messaging.gateways import gateways_for
+from tasks.messaging.outbox import claim_due, enqueue
 from tests.cli import run_cli
 from tests.postgres import free_port
 
@@ -231,7 +237,7 @@ def test_cli_refuses_an_unknown_status(db_url, capsys):
 
 
 def test_every_template_renders_in_chinese_on_both_channels():
-    from tasks.templates import load_templates, render
+    from tasks.messaging.templates import load_templates, render
 
     env = load_templates("Asia/Shanghai")
     names = {n.split("/")[1].removesuffix(".txt") for n in env.list_templates(["txt"])}
@@ -246,7 +252,7 @@ def test_every_template_renders_in_chinese_on_both_channels():
 
 
 def test_a_broken_template_stops_loading_and_names_the_file(tmp_path):
-    from tasks.templates import TemplateProblem, load_templates
+    from tasks.messaging.templates import TemplateProblem, load_templates
 
     (tmp_path / "sms").mkdir()
     (tmp_path / "sms" / "overdue.txt").write_text("工单{{ ticket_no }", encoding="utf-8")

@@ -13,11 +13,11 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 from gridline.local_prefect import LocalPrefect
-from models.customer import Customer
-from models.enums import StepStatus
-from models.org import Region
-from models.ticket import Step, Ticket
-from tasks.db import session_scope
+from models.core.enums import StepStatus
+from models.org.customer import Customer
+from models.org.organisation import Region
+from models.tickets.ticket import Step, Ticket
+from tasks.core.db import session_scope
 from tests.portal import PASSWORD, now_utc, seed_centre
 from tests.postgres import free_port
 

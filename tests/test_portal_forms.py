@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from starlette.datastructures import FormData
 
 from gridline.web.forms import read_submission, validate, widgets
-from models.enums import Urgency
+from models.core.enums import Urgency
 
 
 class SiteVisit(BaseModel):

@@ -6,16 +6,25 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from models.customer import Customer
-from models.org import Department, Region
-from models.outbox import OutboxMessage, OutboxStatus
-from models.enums import DepartmentKind, StepStatus, TicketStatus, TicketType
-from models.ticket import Step, Ticket, TicketClock
-from tasks.db import session_scope
-from tasks.outbox import enqueue
+from models.core.enums import DepartmentKind, StepStatus, TicketStatus, TicketType
+from models.messaging.outbox import OutboxMessage, OutboxStatus
+from models.org.customer import Customer
+from models.org.organisation import Department, Region
+from models.tickets.ticket import Step, Ticket, TicketClock
+from tasks.core.db import session_scope
+from tasks.messaging.outbox import enqueue
 from tests.cli import run_cli
-from tests.portal import (browser, csrf_of, login, now_utc, open_step, portal_app, post_form,
-                          seed_centre, serve)
+from tests.portal import (
+    browser,
+    csrf_of,
+    login,
+    now_utc,
+    open_step,
+    portal_app,
+    post_form,
+    seed_centre,
+    serve,
+)
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from tasks.db import session_scope
-from models.enums import DepartmentKind, StaffRole
-from models.org import Department, Staff
-from models.roster import Rules, Shift, solve_roster
-from models.workforce import RosterShift, StaffingPlan
-from models.workforce_config import load_workforce_config
+from models.core.enums import DepartmentKind, StaffRole
+from models.org.organisation import Department, Staff
+from models.workforce.config import load_workforce_config
+from models.workforce.roster import Rules, Shift, solve_roster
+from models.workforce.tables import RosterShift, StaffingPlan
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 
 SHIFTS = [Shift(s.code, s.start, s.hours) for s in load_workforce_config().shifts]
@@ -52,7 +52,7 @@ def assert_rest_rules(assignments, shifts, rules):
         assert len(spans) <= rules.max_shifts_per_week
         spans.sort()
         wrapped = spans + [(spans[0][0] + 7 * 24, spans[0][1] + 7 * 24)]  # the next week
-        for (_, end), (begin, _) in zip(wrapped, wrapped[1:]):
+        for (_, end), (begin, _) in zip(wrapped, wrapped[1:], strict=False):
             assert begin - end >= rules.min_rest_hours
 
 

@@ -5,10 +5,15 @@ from datetime import date
 import pendulum
 import pytest
 
-from models.calendar import WorkCalendar
-from models.enums import AreaKind, TicketType
-from models.rules import (DEFAULT_RULES_FILE, RuleFileError, applicable_rules, due_times,
-                          read_rule_file)
+from models.core.enums import AreaKind, TicketType
+from models.tickets.calendar import WorkCalendar
+from models.tickets.rules import (
+    DEFAULT_RULES_FILE,
+    RuleFileError,
+    applicable_rules,
+    due_times,
+    read_rule_file,
+)
 
 RULES = read_rule_file(DEFAULT_RULES_FILE)
 START = pendulum.parse("2026-11-24T15:00:00+08:00")

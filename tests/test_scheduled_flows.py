@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from gridline.sinks import Sinks, read_mail
 from models import Department, OutboxMessage, Staff, Step, Ticket
-from models.enums import StaffRole, StepStatus
-from models.outbox import OutboxStatus
-from tasks.db import session_scope
+from models.core.enums import StaffRole, StepStatus
+from models.messaging.outbox import OutboxStatus
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 from tests.postgres import free_port
 

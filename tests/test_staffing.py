@@ -5,7 +5,7 @@ import math
 import pytest
 from scipy.stats import poisson
 
-from models.staffing import Target, erlang_a, erlang_c, required_agents, service_level
+from models.workforce.staffing import Target, erlang_a, erlang_c, required_agents, service_level
 
 HALF_HOUR = 1800
 

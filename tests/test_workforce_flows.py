@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.callgen import generate, write_csv
-from models.org import Staff
-from models.ticket import Step, Ticket
-from models.workforce import RosterShift, StaffingPlan
-from tasks.db import session_scope
+from models.org.organisation import Staff
+from models.tickets.ticket import Step, Ticket
+from models.workforce.tables import RosterShift, StaffingPlan
+from tasks.core.db import session_scope
 from tests.cli import run_cli
 
 

@@ -4,11 +4,24 @@ import sys
 
 import typer
 
-from gridline.cli import (audit, calendar, db, demo, imports, outbox, portal, rules, run, step,
-                          ticket, user, workforce)
-from models.intake import InputError
-from models.lifecycle import LifecycleFileError
-from models.rules import RuleFileError
+from gridline.cli import (
+    audit,
+    calendar,
+    db,
+    demo,
+    imports,
+    outbox,
+    portal,
+    rules,
+    run,
+    step,
+    ticket,
+    user,
+    workforce,
+)
+from models.core.errors import InputError
+from models.tickets.lifecycle import LifecycleFileError
+from models.tickets.rules import RuleFileError
 
 app = typer.Typer(help="Gridline: 95598 ticket orchestration on Prefect.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

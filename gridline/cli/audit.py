@@ -4,10 +4,10 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json, local_date, local_iso, parse_instant
-from tasks.audit import audit_due, check_clock
-from tasks.db import session_scope
-from tasks.settings import get_settings
-from tasks.workbooks import write_day_workbooks
+from tasks.audit.chase import audit_due, check_clock
+from tasks.audit.workbooks import write_day_workbooks
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
 
 app = typer.Typer(help="Deadline audit.", no_args_is_help=True)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import typer
 
-from tasks.db import session_scope
-from tasks.calendar_store import read_calendar_file, store_calendar
+from tasks.core.db import session_scope
+from tasks.tickets.calendar_store import read_calendar_file, store_calendar
 
 app = typer.Typer(help="Working calendar.", no_args_is_help=True)
 

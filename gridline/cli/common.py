@@ -7,10 +7,11 @@ import pendulum
 import typer
 from sqlalchemy.orm import Session
 
-from tasks.settings import Settings, get_settings
-from models.calendar import WorkCalendar
-from models.intake import InputError
-from tasks.calendar_store import load_work_calendar
+from models.core.errors import InputError
+from models.tickets.calendar import WorkCalendar
+from tasks.core.settings import Settings, get_settings
+from tasks.tickets.calendar_store import load_work_calendar
+
 
 def calendar_for(session: Session, settings: Settings | None = None) -> WorkCalendar:
     settings = settings or get_settings()

@@ -2,9 +2,9 @@
 
 import typer
 
-from tasks.db import session_scope, upgrade_schema
-from tasks.settings import get_settings
-from tasks.rule_store import ensure_default_rules
+from tasks.core.db import session_scope, upgrade_schema
+from tasks.core.settings import get_settings
+from tasks.tickets.rule_store import ensure_default_rules
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 

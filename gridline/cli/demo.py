@@ -4,10 +4,10 @@ import pendulum
 import typer
 
 from gridline.cli.common import calendar_for, echo_json
-from tasks.db import session_scope
-from tasks.settings import get_settings
-from tasks.demo import already_seeded, seed_demo
-from tasks.rule_store import ensure_default_rules, load_rules
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.demo.seed import already_seeded, seed_demo
+from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 

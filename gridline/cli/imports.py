@@ -7,9 +7,9 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json
-from tasks.db import session_scope
-from tasks.marketing_import import import_export, read_mapping
-from tasks.settings import get_settings
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.tickets.marketing_import import import_export, read_mapping
 
 app = typer.Typer(help="Imports.", no_args_is_help=True)
 

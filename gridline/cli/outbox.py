@@ -4,13 +4,14 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json, local_iso
-from models.intake import InputError
-from models.outbox import OutboxStatus
-from tasks.db import session_scope
-from tasks.delivery import deliver_due
-from tasks.gateways import gateways_for
-from tasks.outbox import list_messages, retry as retry_message
-from tasks.settings import get_settings
+from models.core.errors import InputError
+from models.messaging.outbox import OutboxStatus
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.messaging.delivery import deliver_due
+from tasks.messaging.gateways import gateways_for
+from tasks.messaging.outbox import list_messages
+from tasks.messaging.outbox import retry as retry_message
 
 app = typer.Typer(help="Outgoing SMS and e-mail.", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ import typer
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from tasks.settings import get_settings
+from tasks.core.settings import get_settings
 
 
 def portal(log_level: str = typer.Option("info", help="uvicorn's log level")) -> None:

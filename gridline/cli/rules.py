@@ -4,13 +4,19 @@ from pathlib import Path
 
 import typer
 
-from gridline.cli.common import (calendar_for, echo_json, local_date, local_iso, parse_instant,
-                                 warn_fallback_years)
-from tasks.db import session_scope
-from models.enums import AreaKind, TicketType
-from models.intake import InputError
-from models.rules import applicable_rules, due_times
-from tasks.rule_store import load_rules, store_rule_file
+from gridline.cli.common import (
+    calendar_for,
+    echo_json,
+    local_date,
+    local_iso,
+    parse_instant,
+    warn_fallback_years,
+)
+from models.core.enums import AreaKind, TicketType
+from models.core.errors import InputError
+from models.tickets.rules import applicable_rules, due_times
+from tasks.core.db import session_scope
+from tasks.tickets.rule_store import load_rules, store_rule_file
 
 app = typer.Typer(help="Deadline rules.", no_args_is_help=True)
 

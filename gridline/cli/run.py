@@ -11,10 +11,10 @@ import typer
 from gridline.cli.demo import seed_if_empty
 from gridline.local_prefect import LocalPrefect
 from gridline.sinks import Sinks
-from tasks.db import session_scope, upgrade_schema
-from tasks.settings import get_settings
-from tasks.rule_store import ensure_default_rules
-from tasks.templates import load_templates
+from tasks.core.db import session_scope, upgrade_schema
+from tasks.core.settings import get_settings
+from tasks.messaging.templates import load_templates
+from tasks.tickets.rule_store import ensure_default_rules
 
 
 def up(seed: bool = typer.Option(True, help="load the demo centre into an empty database")) -> None:

@@ -6,7 +6,7 @@ import typer
 
 from flows.steps import complete_step
 from gridline.cli.common import echo_json, local_iso
-from models.intake import InputError
+from models.core.errors import InputError
 
 app = typer.Typer(help="Lifecycle steps.", no_args_is_help=True)
 

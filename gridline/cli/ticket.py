@@ -5,13 +5,18 @@ import pendulum
 import typer
 
 from flows.lifecycle import prefect_api_configured, start_lifecycle
-from gridline.cli.common import (calendar_for, echo_json, local_iso, parse_instant,
-                                 warn_fallback_years)
-from tasks.db import session_scope
-from models.intake import parse_intake
-from models.ticket import Ticket
-from tasks.rule_store import load_rules
-from tasks.tickets import create_ticket, get_ticket
+from gridline.cli.common import (
+    calendar_for,
+    echo_json,
+    local_iso,
+    parse_instant,
+    warn_fallback_years,
+)
+from models.tickets.intake import parse_intake
+from models.tickets.ticket import Ticket
+from tasks.core.db import session_scope
+from tasks.tickets.rule_store import load_rules
+from tasks.tickets.store import create_ticket, get_ticket
 
 app = typer.Typer(help="Tickets.", no_args_is_help=True)
 
@@ -34,7 +39,9 @@ def ticket_summary(ticket: Ticket) -> dict:
 
 @app.command()
 def create(
-    type: str = typer.Option(..., "--type", help="consultation|fault_repair|complaint|report|opinion|suggestion|business"),
+    type: str = typer.Option(
+        ..., "--type",
+        help="consultation|fault_repair|complaint|report|opinion|suggestion|business"),
     phone: str = typer.Option(..., help="caller's phone"),
     name: str = typer.Option(..., help="caller's name"),
     address: str = typer.Option(...),

@@ -3,12 +3,13 @@
 import typer
 from sqlalchemy import select
 
-from models.enums import StaffRole
-from models.intake import InputError, normalise_phone
-from models.org import Department, Staff
-from tasks.db import session_scope
-from tasks.passwords import hash_password
-from tasks.settings import get_settings
+from models.core.enums import StaffRole
+from models.core.errors import InputError
+from models.org.organisation import Department, Staff
+from models.tickets.intake import normalise_phone
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.org.passwords import hash_password
 
 app = typer.Typer(help="Portal users.", no_args_is_help=True)
 

@@ -9,15 +9,15 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json, local_date, local_iso, parse_instant
-from models.intake import InputError
-from models.workforce_config import WorkforceConfig, load_workforce_config
-from tasks.alerts import indicator_alert, record_reading, staffing_alerts
-from tasks.calls import import_calls, read_rows
-from tasks.db import session_scope
-from tasks.handover import hand_over, latest_change
-from tasks.planning import GroupPlan, make_plan, store_plan
-from tasks.rostering import export_roster, make_roster, store_roster
-from tasks.settings import get_settings
+from models.core.errors import InputError
+from models.workforce.config import WorkforceConfig, load_workforce_config
+from tasks.core.db import session_scope
+from tasks.core.settings import get_settings
+from tasks.workforce.alerts import indicator_alert, record_reading, staffing_alerts
+from tasks.workforce.calls import import_calls, read_rows
+from tasks.workforce.handover import hand_over, latest_change
+from tasks.workforce.planning import GroupPlan, make_plan, store_plan
+from tasks.workforce.rostering import export_roster, make_roster, store_roster
 
 calls_app = typer.Typer(help="Call records and live indicators.", no_args_is_help=True)
 

@@ -2,7 +2,7 @@
 chance for undelivered messages).
 
 `uvicorn --factory gridline.web.app:create_app` serves it; `gridline up` starts it beside the
-Prefect UI. Reads go through models; a ticket is created by tasks.tickets.create_ticket and its
+Prefect UI. Reads go through models; a ticket is created by tasks.tickets.store.create_ticket and its
 lifecycle run started, a step is completed by the lifecycle's complete_step (which resumes the run).
 """
 
@@ -23,23 +23,30 @@ from starlette.middleware.sessions import SessionMiddleware
 from flows.lifecycle import lifecycles, prefect_api_configured, start_lifecycle
 from flows.steps import complete_step
 from gridline.web import forms as webforms
-from gridline.web.auth import (LoginThrottle, csrf_token, password_stamp, portal_secret,
-                               require_csrf, start_session)
+from gridline.web.auth import (
+    LoginThrottle,
+    csrf_token,
+    password_stamp,
+    portal_secret,
+    require_csrf,
+    start_session,
+)
 from gridline.web.render import make_templates
 from gridline.web.scope import Scope
-from models.enums import OPEN_STATUSES, StepStatus, TicketType, Urgency
-from models.forms import FORMS
-from models.intake import InputError, normalise_phone, parse_intake
-from models.org import Region, Staff
-from models.outbox import OutboxMessage, OutboxStatus
-from models.ticket import Step, Ticket, TicketClock
-from tasks.calendar_store import load_work_calendar
-from tasks.db import session_scope
-from tasks.outbox import retry as retry_outbox_message
-from tasks.passwords import hash_password, verify_password
-from tasks.rule_store import load_rules
-from tasks.settings import Settings, get_settings
-from tasks.tickets import create_ticket, find_customer_by_phone, find_region
+from models.core.enums import OPEN_STATUSES, StepStatus, TicketType, Urgency
+from models.core.errors import InputError
+from models.messaging.outbox import OutboxMessage, OutboxStatus
+from models.org.organisation import Region, Staff
+from models.tickets.forms import FORMS
+from models.tickets.intake import normalise_phone, parse_intake
+from models.tickets.ticket import Step, Ticket, TicketClock
+from tasks.core.db import session_scope
+from tasks.core.settings import Settings, get_settings
+from tasks.messaging.outbox import retry as retry_outbox_message
+from tasks.org.passwords import hash_password, verify_password
+from tasks.tickets.calendar_store import load_work_calendar
+from tasks.tickets.rule_store import load_rules
+from tasks.tickets.store import create_ticket, find_customer_by_phone, find_region
 
 
 class LoginRequired(Exception):

@@ -11,9 +11,9 @@ from fastapi import HTTPException, Request
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models.org import Staff
-from models.portal import LoginFailure
-from tasks.settings import Settings
+from models.org.accounts import LoginFailure
+from models.org.organisation import Staff
+from tasks.core.settings import Settings
 
 KEY_LENGTH = LoginFailure.key.type.length  # a longer typed code counts as its first characters
 

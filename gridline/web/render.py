@@ -5,10 +5,9 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from models.audit import span_text
-from models.outbox import local_time, mask_phone
-from models.paths import TEMPLATES_DIR
-from tasks.settings import Settings
+from models.core.formatting import local_time, mask_phone, span_text
+from models.core.paths import TEMPLATES_DIR
+from tasks.core.settings import Settings
 
 TEMPLATES = TEMPLATES_DIR / "portal"
 

@@ -10,9 +10,9 @@ from functools import cached_property
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from models.enums import StaffRole
-from models.org import Region, Staff
-from models.ticket import Step, Ticket
+from models.core.enums import StaffRole
+from models.org.organisation import Region, Staff
+from models.tickets.ticket import Step, Ticket
 
 CENTRE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
 INTAKE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}

@@ -1,0 +1,280 @@
+"""Lifecycle declarations: one YAML page per ticket type (flows/lifecycles/<type>.yaml).
+
+A page lists the ticket's steps in order. Each step has a kind, the department kind it goes to
+(resolved against the ticket's region), the form the human fills, the clock its due time comes
+from, who is notified on entry and on completion, and its transitions: `when` maps an outcome (the
+form's `result`, or "完成" for a form without one) to the next step; any other outcome follows
+`next` (default: the step below). A transition may meet clocks, and may be taken at most N times
+before it goes elsewhere (an unsatisfied customer reopens a complaint twice, then it escalates).
+The target "back" is the handoff step the ticket last went through (return, send back, reopen).
+"""
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from models.core.enums import DepartmentKind, TicketStatus, TicketType
+from models.tickets.forms import FORMS
+
+DONE = "完成"  # the outcome of a form without a `result` field
+BACK = "back"
+
+
+class StepKind(StrEnum):
+    handoff = "handoff"      # a department handles it
+    review = "review"        # the centre (or its supervisor) decides
+    callback = "callback"    # an agent calls the customer
+    notify = "notify"        # messages only, no one waits
+    branch = "branch"        # the system checks something and picks the way
+    close = "close"          # archive
+
+
+HUMAN_KINDS = {StepKind.handoff, StepKind.review, StepKind.callback}
+
+
+class Audience(StrEnum):
+    agent = "agent"
+    customer = "customer"
+    department = "department"
+    supervisor = "supervisor"
+
+
+class Notice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: Audience
+    template: str = Field(pattern=r"^[a-z0-9_]+$")
+    channel: Literal["sms", "email"] = "sms"
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: str
+    meets: list[str] = []      # clocks this transition stops
+    at_most: int | None = Field(None, ge=0)  # how often it may be taken ...
+    then: str | None = None    # ... before it goes here instead
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        return {"to": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _limit_needs_fallback(self):
+        if (self.at_most is None) != (self.then is None):
+            raise ValueError("at_most and then go together")
+        return self
+
+
+class Checks(StrEnum):
+    known_fault = "known_fault"  # another open fault ticket in the same area, recently
+
+
+CHECK_OUTCOMES = {Checks.known_fault: ("known", "unknown")}
+
+
+class StepSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=r"^[a-z_]+$")
+    kind: StepKind
+    title: str
+    to: DepartmentKind | Literal["supervisor"] | None = None
+    form: str | None = None
+    check: Checks | None = None
+    clock: str | None = None
+    status: TicketStatus | None = None
+    notify: dict[Literal["entry", "done"], list[Notice]] = {}
+    when: dict[str, Transition] = {}  # not `on`: YAML 1.1 reads that key as true
+    next: Transition | None = None
+
+    @model_validator(mode="after")
+    def _kind_needs(self):
+        human = self.kind in HUMAN_KINDS
+        if human and (self.to is None or self.form is None):
+            raise ValueError(f"a {self.kind} step needs `to` and `form`")
+        if not human and self.form is not None:
+            raise ValueError(f"a {self.kind} step has no form")
+        if self.form is not None and self.form not in FORMS:
+            raise ValueError(f"unknown form {self.form!r}; known: {', '.join(FORMS)}")
+        if (self.kind == StepKind.branch) != (self.check is not None):
+            raise ValueError("a branch step, and only a branch step, names a `check`")
+        return self
+
+    def outcomes(self) -> tuple[str, ...]:
+        """Every outcome this step can end with."""
+        if self.check is not None:
+            return CHECK_OUTCOMES[self.check]
+        if self.form is not None and "result" in FORMS[self.form].model_fields:
+            return get_args(FORMS[self.form].model_fields["result"].annotation)
+        return (DONE,)
+
+    def ticket_status(self) -> TicketStatus:
+        if self.status is not None:
+            return self.status
+        return {StepKind.callback: TicketStatus.awaiting_callback,
+                StepKind.close: TicketStatus.closed}.get(self.kind, TicketStatus.in_progress)
+
+
+class LifecycleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: TicketType
+    title: str
+    steps: list[StepSpec] = Field(min_length=1)
+
+    def step(self, key: str) -> StepSpec:
+        return next(s for s in self.steps if s.key == key)
+
+    def transition(self, step: StepSpec, outcome: str) -> Transition | None:
+        """Where `outcome` leads from `step` (None after the close step)."""
+        if outcome in step.when:
+            return step.when[outcome]
+        if step.next is not None:
+            return step.next
+        index = self.steps.index(step)
+        return Transition(to=self.steps[index + 1].key) if index + 1 < len(self.steps) else None
+
+
+class LifecycleFileError(ValueError):
+    """A bad declaration, naming the file, the line and the field."""
+
+    def __init__(self, path: Path, line: int, field: str, message: str):
+        super().__init__(f"{path}:{line}: {field}: {message}")
+        self.path, self.line, self.field = path, line, field
+
+
+def reference_errors(spec: LifecycleSpec) -> list[tuple[tuple, str]]:
+    """Transitions to unknown steps, outcomes a step cannot have, a page without a close."""
+    keys = [s.key for s in spec.steps]
+    errors: list[tuple[tuple, str]] = []
+    for i, step in enumerate(spec.steps):
+        if keys.count(step.key) > 1:
+            errors.append((("steps", i, "key"), f"step key {step.key!r} is used twice"))
+        targets = [(("steps", i, "when", o), t) for o, t in step.when.items()]
+        if step.next is not None:
+            targets.append((("steps", i, "next"), step.next))
+        for loc, transition in targets:
+            for target in (transition.to, transition.then):
+                if target is not None and target != BACK and target not in keys:
+                    errors.append((loc, f"unknown step {target!r}"))
+        for outcome in step.when:
+            if outcome not in step.outcomes():
+                errors.append((("steps", i, "when", outcome),
+                               f"{step.key} cannot end with {outcome!r}; it ends with "
+                               f"{', '.join(step.outcomes())}"))
+        if step.kind != StepKind.close and i == len(spec.steps) - 1 and step.next is None \
+                and set(step.outcomes()) - set(step.when):
+            errors.append((("steps", i), "the last step must be a close step or lead elsewhere"))
+    if not any(s.kind == StepKind.close for s in spec.steps):
+        errors.append((("steps",), "no close step"))
+    return errors
+
+
+def read_lifecycle(path: Path) -> LifecycleSpec:
+    """Parse and check one declaration, or raise LifecycleFileError naming file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise LifecycleFileError(path, line, "yaml", str(exc.problem)) from exc
+    except (OSError, yaml.YAMLError) as exc:
+        raise LifecycleFileError(path, 1, "file", str(exc)) from exc
+    try:
+        spec = LifecycleSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
+        raise LifecycleFileError(path, line_of(root, loc), _field(loc),
+                                 first["msg"].removeprefix("Value error, ")) from exc
+    for loc, message in reference_errors(spec):
+        raise LifecycleFileError(path, line_of(root, loc), _field(loc), message)
+    if path.stem != spec.type.value:
+        raise LifecycleFileError(path, line_of(root, ("type",)), "type",
+                                 f"the file of type {spec.type.value!r} must be named "
+                                 f"{spec.type.value}.yaml")
+    return spec
+
+
+_UNION_TAGS = {"function-after[_limit_needs_fallback(), Transition]", "literal['supervisor']",
+               "DepartmentKind"}
+
+
+def _field(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc) or "document"
+
+
+def line_of(node, loc: tuple) -> int:
+    """The 1-based line of the deepest YAML node `loc` reaches."""
+    line = node.start_mark.line + 1 if node is not None else 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def load_lifecycles(folder: Path) -> dict[TicketType, LifecycleSpec]:
+    """Every declaration in `folder`, each checked; every ticket type must have one."""
+    specs = {spec.type: spec for spec in map(read_lifecycle, sorted(folder.glob("*.yaml")))}
+    missing = [t.value for t in TicketType if t not in specs]
+    if missing:
+        raise LifecycleFileError(folder, 0, "type", f"no declaration for {', '.join(missing)}")
+    return specs
+
+
+class Walk:
+    """Where a ticket is in its declaration, rebuilt the same way on every re-run from the step
+    rows: how often each step was entered (its attempt), where "back" leads, which department a
+    re-dispatch chose, and how often each limited transition was taken."""
+
+    def __init__(self, spec: LifecycleSpec):
+        self.spec = spec
+        self.key: str | None = spec.steps[0].key
+        self.attempts: dict[str, int] = {}
+        self.taken: dict[tuple[str, str], int] = {}
+        self.back: str | None = None
+        self.chosen_department: dict[str, str] = {}  # handoff step -> department code
+        self.note = ""  # why the next step opens, for its timeline entry
+
+    def enter(self) -> tuple[StepSpec, int]:
+        step = self.spec.step(self.key)
+        self.attempts[step.key] = self.attempts.get(step.key, 0) + 1
+        if step.kind == StepKind.handoff:
+            self.back = step.key
+        return step, self.attempts[step.key]
+
+    def leave(self, step: StepSpec, outcome: str, data: dict) -> None:
+        """Follow the transition of `outcome`; `key` becomes None after the close step."""
+        transition = self.spec.transition(step, outcome)
+        self.note = ""
+        if transition is None:
+            self.key = None
+            return
+        target = transition.to
+        if transition.at_most is not None:
+            taken = self.taken[step.key, outcome] = self.taken.get((step.key, outcome), 0) + 1
+            if taken > transition.at_most:
+                target, self.note = transition.then, f"第{taken}次{outcome}，升级处理。"
+            else:
+                self.note = f"{outcome}，第{taken}次重新处理。"
+        if step.form == "redispatch":
+            self.chosen_department[self.back] = data["department"]
+            self.note = f"转派至{data['department']}。"
+        elif target == BACK:
+            self.note = self.note or f"{step.title}{outcome}。"
+        self.key = self.back if target == BACK else target

@@ -1,0 +1,72 @@
+"""Configuration, shared by the CLI, flows and portal: GRIDLINE_* environment variables or .env."""
+
+import os
+from datetime import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.audit.assessment import AuditPolicy
+from models.core.paths import PROJECT_ROOT
+from models.messaging.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
+
+
+class PortalConfig(BaseModel):
+    """The portal (gridline/web), served by `gridline up` beside the Prefect UI."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # uvicorn worker processes: one request's CPU is the bottleneck, so one per core by default
+    # (sessions, CSRF and the login limiter hold no state in a process).
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    secret: str | None = None  # signs session cookies; None: generated once under var/
+    secure_cookies: bool = False  # True when the portal is served over HTTPS
+    session_hours: int = 12
+    page_size: int = 25  # rows of a list page (inbox, supervision)
+    login_max_failures: int = 5  # failed logins per account within the window, then refused
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 300
+    password_min_length: int = 8
+    # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);
+    # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
+    expiry_warning_hours: float = 24
+    prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
+    demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
+                                      env_nested_delimiter="__")
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gridline.db'}"
+    timezone: str = "Asia/Shanghai"
+    # Working hours of a working day; the default counts the whole day, as 95598 norms do.
+    workday_start: time = time(0, 0)
+    workday_end: time | None = None  # None means midnight at the end of the day
+    var_dir: Path = PROJECT_ROOT / "var"
+    prefect_port: int = 4200
+    # The lifecycle declarations, one YAML page per ticket type; a centre may keep its own.
+    lifecycles_dir: Path = PROJECT_ROOT / "flows" / "lifecycles"
+    # Lifecycles: a fault ticket of the same area within this window is the same known fault.
+    known_fault_window_minutes: int = 120
+    # A suspended lifecycle run fails after this long; deadlines are the audit's, not this timeout.
+    step_wait_days: int = 365
+    # How long `step complete` waits for a run that has not reached its wait yet.
+    resume_wait_seconds: int = 60
+    # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
+    smtp: SmtpConfig = SmtpConfig()
+    sms: SmsConfig = SmsConfig()
+    outbox: DeliveryPolicy = DeliveryPolicy()
+    audit: AuditPolicy = AuditPolicy()
+    audit_dir: Path = PROJECT_ROOT / "var" / "audit"  # the daily statistics workbooks
+    import_dir: Path = PROJECT_ROOT / "var" / "inbox"  # marketing-system exports picked up here
+    import_mapping: Path | None = None  # YAML of the export's column headers, if not the default
+    # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
+    workforce_file: Path | None = None
+    portal: PortalConfig = PortalConfig()
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh, so that a changed environment (tests, CLI) is always honoured."""
+    return Settings()

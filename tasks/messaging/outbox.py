@@ -1,0 +1,174 @@
+"""The outbox: queue a message once per intent, hand due messages to delivery, record the outcome.
+
+A message is claimed (status `sending`, with a lease) in its own transaction, sent outside any
+transaction, and marked `sent` only after the gateway accepted it. A crash between send and mark
+leaves it `sending`; when the lease runs out it is claimed again: at least once, never lost.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.core.errors import InputError
+from models.messaging.outbox import (
+    DeliveryPolicy,
+    MessageChannel,
+    OutboxMessage,
+    OutboxStatus,
+    quiet_hours_end,
+)
+from tasks.core.settings import get_settings
+from tasks.messaging.templates import load_templates, render
+
+CLAIMABLE = (OutboxStatus.queued, OutboxStatus.failed, OutboxStatus.sending)
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One message someone means to send; `key` names the intent, so it is queued once."""
+
+    key: str
+    channel: str
+    recipient: str
+    template: str
+    context: dict[str, Any]
+    ticket_id: int | None = None
+    step_id: int | None = None
+    to_customer: bool = False
+    urgent: bool = False
+
+
+def _values(intent: Intent, now: datetime, policy: DeliveryPolicy,
+            timezone: str) -> dict[str, Any]:
+    """The columns of a new outbox row: rendered now, not before the customer's quiet hours end."""
+    channel = MessageChannel(intent.channel)
+    subject, text, html = render(load_templates(timezone), channel, intent.template, intent.context)
+    not_before = now
+    if intent.to_customer and not intent.urgent:
+        not_before = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone) or now
+    return dict(
+        key=intent.key, channel=channel, recipient=intent.recipient, template=intent.template,
+        subject=subject, body_text=text, body_html=html, ticket_id=intent.ticket_id,
+        step_id=intent.step_id, to_customer=intent.to_customer, urgent=intent.urgent,
+        status=OutboxStatus.queued, attempts=0, created_at=now, next_attempt_at=not_before,
+    )
+
+
+def _policy(policy: DeliveryPolicy | None, timezone: str | None) -> tuple[DeliveryPolicy, str]:
+    if policy is None or timezone is None:
+        settings = get_settings()
+        return policy or settings.outbox, timezone or settings.timezone
+    return policy, timezone
+
+
+def enqueue(session: Session, *, key: str, channel: str, recipient: str, template: str,
+            context: dict[str, Any], now: datetime, ticket_id: int | None = None,
+            step_id: int | None = None, to_customer: bool = False, urgent: bool = False,
+            policy: DeliveryPolicy | None = None, timezone: str | None = None) -> OutboxMessage:
+    """Queue a message, rendered now; a key already queued returns that row and queues nothing."""
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    if existing is not None:
+        return existing
+    policy, timezone = _policy(policy, timezone)
+    intent = Intent(key, channel, recipient, template, context, ticket_id, step_id, to_customer,
+                    urgent)
+    message = OutboxMessage(**_values(intent, now, policy, timezone))
+    savepoint = session.begin_nested()
+    session.add(message)
+    try:
+        savepoint.commit()
+    except IntegrityError:  # queued by someone else a moment ago
+        savepoint.rollback()
+        return session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
+    return message
+
+
+def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
+                 policy: DeliveryPolicy | None = None, timezone: str | None = None) -> int:
+    """Queue many intents at once (the audit's thousands): one look-up for keys already queued.
+    Returns how many were new."""
+    policy, timezone = _policy(policy, timezone)
+    wanted = {intent.key: intent for intent in intents}
+    keys = list(wanted)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))):
+            del wanted[key]
+    if wanted:  # one multi-row INSERT: the ORM's unit of work is too slow for thousands
+        session.execute(insert(OutboxMessage.__table__), [
+            _values(intent, now, policy, timezone) for intent in wanted.values()])
+    return len(wanted)
+
+
+def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, timezone: str,
+              limit: int = 100) -> list[OutboxMessage]:
+    """Take due messages for delivery: each claim counts as an attempt and holds a lease."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    lease_end = now + timedelta(seconds=policy.lease_seconds)
+    for message in rows:
+        if message.to_customer and not message.urgent:
+            quiet_end = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone)
+            if quiet_end is not None:  # a retry that fell into the night waits for the morning
+                message.status, message.next_attempt_at = OutboxStatus.queued, quiet_end
+                continue
+        if message.status == OutboxStatus.sending and message.attempts >= policy.max_attempts:
+            _give_up(message, "lost while sending too many times")
+            continue
+        message.status = OutboxStatus.sending
+        message.attempts += 1
+        message.next_attempt_at = lease_end
+        claimed.append(message)
+    return claimed
+
+
+def record_sent(session: Session, message_id: int, *, response: dict[str, Any],
+                now: datetime) -> None:
+    message = session.get(OutboxMessage, message_id)
+    message.status, message.sent_at, message.gateway_response = OutboxStatus.sent, now, response
+    message.last_error = None
+
+
+def record_failure(session: Session, message_id: int, *, error: str, now: datetime,
+                   policy: DeliveryPolicy, response: dict[str, Any] | None = None) -> None:
+    message = session.get(OutboxMessage, message_id)
+    message.gateway_response = response
+    if message.attempts >= policy.max_attempts:
+        _give_up(message, error)
+    else:
+        message.status, message.last_error = OutboxStatus.failed, error
+        message.next_attempt_at = policy.next_attempt(message.attempts, now)
+
+
+def _give_up(message: OutboxMessage, error: str) -> None:
+    message.status, message.last_error = OutboxStatus.dead, error
+
+
+def retry(session: Session, message_id: int, *, now: datetime) -> OutboxMessage:
+    """An admin's second chance for a dead or failed message: queued now with fresh attempts."""
+    message = session.get(OutboxMessage, message_id)
+    if message is None:
+        raise InputError("id", "消息不存在", f"no outbox message {message_id}")
+    if message.status not in (OutboxStatus.dead, OutboxStatus.failed):
+        raise InputError("id", f"消息状态为{message.status.label}，无需重试",
+                         f"message {message_id} is {message.status.value}, not failed or dead")
+    message.status, message.attempts, message.next_attempt_at = OutboxStatus.queued, 0, now
+    return message
+
+
+def list_messages(session: Session, *, status: OutboxStatus | None = None,
+                  limit: int = 50) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    return list(session.scalars(query))

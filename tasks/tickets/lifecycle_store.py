@@ -1,0 +1,149 @@
+"""The lifecycle's writes: each step row, with its timeline entry, ticket status and messages, in
+one transaction keyed by (ticket, step, attempt), so a re-run finds the row and repeats nothing."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
+from models.org.organisation import Department, Region, Staff
+from models.tickets.lifecycle import DONE, LifecycleSpec, StepKind, StepSpec
+from models.tickets.ticket import Event, Step, Ticket
+from tasks.messaging.notify import notify
+
+SYSTEM = "系统"
+
+
+def outcome_of(step: Step) -> str:
+    return (step.form_data or {}).get("result", DONE)
+
+
+def find_step(session: Session, ticket: Ticket, key: str, attempt: int) -> Step | None:
+    return session.scalar(select(Step).where(
+        Step.ticket_id == ticket.id, Step.step_key == key, Step.attempt == attempt))
+
+
+def resolve_department(session: Session, region: Region,
+                       to: DepartmentKind | str) -> tuple[Department, Staff | None]:
+    """The nearest department of that kind, from the ticket's region up; "supervisor" is the duty
+    supervisor of the service centre. Without one, the centre takes it (and may re-dispatch)."""
+    kind = DepartmentKind.service_centre if to == "supervisor" else DepartmentKind(to)
+    department = _nearest(session, region, kind) or _nearest(session, region,
+                                                              DepartmentKind.service_centre)
+    if department is None:
+        raise LookupError(f"no {kind.value} department nor service centre for region {region.code}")
+    assignee = first_staff(session, department, StaffRole.supervisor) if to == "supervisor" else None
+    return department, assignee
+
+
+def _nearest(session: Session, region: Region, kind: DepartmentKind) -> Department | None:
+    place: Region | None = region
+    while place is not None:
+        department = session.scalar(select(Department).where(
+            Department.kind == kind, Department.region_id == place.id).order_by(Department.id))
+        if department is not None:
+            return department
+        place = place.parent
+    return None
+
+
+def first_staff(session: Session, department: Department, role: StaffRole) -> Staff | None:
+    return session.scalar(select(Staff).where(
+        Staff.department_id == department.id, Staff.role == role).order_by(Staff.id))
+
+
+def find_department(session: Session, code: str) -> Department | None:
+    return session.scalar(select(Department).where(Department.code == code))
+
+
+def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
+              department: Department, assignee: Staff | None, now: datetime,
+              note: str = "") -> Step:
+    """The open row of a human step (created once): department, due time, status, messages."""
+    existing = find_step(session, ticket, spec.key, attempt)
+    if existing is not None:
+        return existing
+    due = next((c.due_at for c in ticket.clocks if c.clock == spec.clock), None)
+    step = Step(ticket_id=ticket.id, step_key=spec.key, attempt=attempt, form=spec.form,
+                department_id=department.id, assignee_id=assignee.id if assignee else None,
+                status=StepStatus.open, opened_at=now, due_at=due)
+    return _insert(session, ticket, step, spec, now, kind="step_opened",
+                   message=f"{note}{spec.title}：派至{department.name}"
+                           + (f"（{assignee.name}）" if assignee else ""))
+
+
+def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
+                       outcome: str, detail: dict[str, Any], message: str, now: datetime,
+                       note: str = "") -> Step:
+    """A step no one fills (check, notice, close), recorded as done once."""
+    existing = find_step(session, ticket, spec.key, attempt)
+    if existing is not None:
+        return existing
+    step = Step(ticket_id=ticket.id, step_key=spec.key, attempt=attempt, status=StepStatus.done,
+                opened_at=now, completed_at=now, form_data={"result": outcome, **detail})
+    if spec.kind == StepKind.close:
+        ticket.closed_at = now
+    return _insert(session, ticket, step, spec, now, kind=spec.kind.value,
+                   message=f"{note}{spec.title}：{message}", detail=detail)
+
+
+def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: datetime, *,
+            kind: str, message: str, detail: dict | None = None) -> Step:
+    savepoint = session.begin_nested()
+    session.add(step)
+    try:
+        savepoint.commit()
+    except IntegrityError:  # another run of the same ticket got there first
+        savepoint.rollback()
+        return find_step(session, ticket, step.step_key, step.attempt)
+    ticket.status = spec.ticket_status()
+    session.add(Event(ticket_id=ticket.id, at=now, kind=kind, actor=SYSTEM, message=message,
+                      detail={"step": spec.key, "attempt": step.attempt, **(detail or {})}))
+    notify(session, ticket, step, spec.notify.get("entry", []), "entry", now)
+    session.flush()
+    return step
+
+
+def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: Step,
+             data: dict[str, Any], *, by: Staff | None, now: datetime) -> str:
+    """Record a filled form on an open step: who, when, what; met clocks; timeline; messages."""
+    spec = lifecycle.step(step.step_key)
+    step.status, step.completed_at, step.form_data = StepStatus.done, now, data
+    step.completed_by_id = by.id if by else None
+    outcome = outcome_of(step)
+    transition = lifecycle.transition(spec, outcome)
+    for clock in ticket.clocks:
+        if transition is not None and clock.clock in transition.meets and clock.met_at is None:
+            clock.met_at = now
+    returned = spec.kind == StepKind.handoff and transition is not None \
+        and lifecycle.step(transition.to).form == "redispatch"
+    text = data.get("reply_text") or data.get("note") or data.get("opinion") \
+        or data.get("decision") or ""
+    session.add(Event(
+        ticket_id=ticket.id, at=now, kind="returned" if returned else "step_done",
+        actor_id=by.id if by else None, actor=by.name if by else "Prefect 界面",
+        message=f"{spec.title}：{'' if outcome == DONE else outcome}"
+                f"{'，' if text and outcome != DONE else ''}{text}",
+        detail={"step": spec.key, "attempt": step.attempt, "outcome": outcome}))
+    notify(session, ticket, step, spec.notify.get("done", []), "done", now)
+    session.flush()
+    return outcome
+
+
+def find_known_fault(session: Session, ticket: Ticket, window: timedelta) -> Ticket | None:
+    """Another open fault ticket of the same area, received shortly before this one."""
+    return session.scalar(select(Ticket).where(
+        Ticket.type == ticket.type, Ticket.region_id == ticket.region_id, Ticket.id != ticket.id,
+        Ticket.status.in_(OPEN_STATUSES), Ticket.received_at <= ticket.received_at,
+        Ticket.received_at >= ticket.received_at - window,
+    ).order_by(Ticket.received_at.desc(), Ticket.id.desc()))
+
+
+def open_tickets_with_runs(session: Session) -> list[Ticket]:
+    """Tickets whose lifecycle was started and is not finished."""
+    return list(session.scalars(select(Ticket).where(
+        Ticket.status.in_(OPEN_STATUSES), Ticket.flow_run_id.is_not(None)).order_by(Ticket.id)))
+
