@@ -1,24 +1,29 @@
-"""How times, deadlines and urgency look on the pages (Asia/Shanghai, Chinese)."""
+"""How the pages look: times, deadlines and urgency in Asia/Shanghai and Chinese, and the renderer
+every route answers with."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
+from flows.lifecycle import lifecycles
+from gridline.web.auth import csrf_token
+from models.audit.assessment import AuditStage, stage_of
+from models.core.enums import TicketType
 from models.core.formatting import local_time, mask_phone, span_text
 from models.core.paths import TEMPLATES_DIR
 from tasks.core.settings import Settings
+from tasks.org.scope import Scope
 
 TEMPLATES = TEMPLATES_DIR / "portal"
+COLOURS = {None: "green", AuditStage.about_to_expire: "amber", AuditStage.overdue: "red"}
 
 
 def urgency(due: datetime | None, now: datetime, warning: timedelta) -> str:
-    """green, amber (about to expire) or red (overdue)."""
-    if due is None:
-        return "green"
-    if due <= now:
-        return "red"
-    return "amber" if due - now <= warning else "green"
+    """green, amber (about to expire) or red (overdue): the audit's own stages."""
+    return "green" if due is None else COLOURS[stage_of(due, warning, now)]
 
 
 def time_left(due: datetime | None, now: datetime) -> str:
@@ -38,3 +43,26 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
     templates.env.globals["minutes"] = lambda count: timedelta(minutes=count)
     templates.env.globals["urgency"] = urgency
     return templates
+
+
+class Portal:
+    """One portal app's settings, clock and templates: what its routes render pages with."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime]):
+        self.settings, self.clock = settings, clock
+        self.templates = make_templates(settings)
+        # Looked up for every inbox row: from the declarations once, not the settings each time.
+        self.titles = {(ticket_type, step.key): step.title
+                       for ticket_type, spec in lifecycles().items() for step in spec.steps}
+        self.templates.env.globals["step_title"] = self.step_title
+
+    def step_title(self, ticket_type: TicketType, step_key: str) -> str:
+        """The step's title in its lifecycle (a step a newer declaration dropped keeps its key)."""
+        return self.titles.get((ticket_type, step_key), step_key)
+
+    def page(self, request: Request, name: str, scope: Scope | None = None,
+             status_code: int = 200, **context):
+        return self.templates.TemplateResponse(request, name, {
+            "me": scope.staff if scope else None, "scope": scope, "csrf": csrf_token(request),
+            "flash": request.session.pop("flash", None), "now": self.clock(), **context,
+        }, status_code=status_code)

@@ -1,0 +1,74 @@
+"""An agent takes a call: the caller recognised by phone (their open tickets, known faults of the
+area), and a new ticket opened through the one "open a ticket" use case."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from flows.intake import LifecycleNotStarted, open_ticket
+from gridline.web.deps import CSRF, Db, Me, Posted, Site
+from gridline.web.render import Portal
+from models.core.enums import TicketType, Urgency
+from models.core.errors import InputError
+from models.tickets.intake import normalise_phone
+from tasks.org.scope import Scope
+from tasks.tickets.queries import Caller, caller, regions_in_scope
+
+router = APIRouter()
+FIELDS = ("type", "subtype", "urgency", "phone", "name", "address", "region", "content")
+
+
+def agent(me: Me) -> Scope:
+    if not me.takes_calls:
+        raise HTTPException(403, "只有坐席、值班长和管理员可以受理来电。")
+    return me
+
+
+Agent = Annotated[Scope, Depends(agent)]
+
+
+def intake_page(request: Request, portal: Portal, session: Session, me: Scope, values: dict,
+                errors: dict | None = None, status_code: int = 200):
+    phone = values.get("phone", "")
+    known = Caller()
+    errors = dict(errors or {})
+    if phone and "phone" not in errors:
+        try:
+            phone = normalise_phone(phone)
+        except ValueError:
+            errors["phone"] = "电话号码无效"
+    if phone and "phone" not in errors:
+        known = caller(session, me, phone, portal.settings.portal.page_size)
+        if known.customer:
+            for name, value in (("name", known.customer.name),
+                                ("address", known.customer.address),
+                                ("region", known.customer.region.code)):
+                values.setdefault(name, value)
+    return portal.page(request, "intake.html", me, status_code=status_code, values=values,
+                       errors=errors, customer=known.customer, open_tickets=known.open_tickets,
+                       faults=known.faults, regions=regions_in_scope(session, me),
+                       types=list(TicketType), urgencies=list(Urgency))
+
+
+@router.get("/intake")
+def intake_form(request: Request, session: Db, me: Agent, portal: Site, phone: str = ""):
+    return intake_page(request, portal, session, me, {"phone": phone.strip()})
+
+
+@router.post("/intake", dependencies=CSRF)
+def intake(request: Request, session: Db, me: Agent, form: Posted, portal: Site):
+    values = {name: str(form.get(name, "")).strip() for name in FIELDS}
+    data = {k: v for k, v in values.items() if v} | {"channel": "phone"}
+    try:
+        ticket = open_ticket(session, data, now=portal.clock(), regions=me.region_ids,
+                             settings=portal.settings).ticket
+    except InputError as exc:
+        session.rollback()
+        return intake_page(request, portal, session, me, values, {exc.field: exc.zh}, 422)
+    except LifecycleNotStarted as exc:
+        request.session["flash"] = f"{exc.zh}，请联系管理员。"
+        return RedirectResponse(f"/tickets/{exc.number}", status_code=303)
+    request.session["flash"] = f"已创建工单 {ticket.number}。"
+    return RedirectResponse(f"/tickets/{ticket.number}", status_code=303)
