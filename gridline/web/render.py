@@ -11,9 +11,11 @@ from fastapi.templating import Jinja2Templates
 from flows.lifecycle import lifecycles
 from gridline.web.auth import csrf_token
 from models.audit.assessment import AuditStage, stage_of
-from models.core.enums import TicketType
+from models.core.enums import DepartmentKind, StepStatus, TicketType
 from models.core.formatting import local_time, mask_phone, span_text
 from models.core.paths import TEMPLATES_DIR
+from models.tickets.lifecycle import StepKind
+from models.tickets.ticket import Ticket
 from tasks.core.settings import Settings
 from tasks.org.scope import Scope
 
@@ -54,11 +56,23 @@ class Portal:
         # Looked up for every inbox row: from the declarations once, not the settings each time.
         self.titles = {(ticket_type, step.key): step.title
                        for ticket_type, spec in lifecycles().items() for step in spec.steps}
+        # Steps whose handler must reach the customer: a callback, a repair crew on its way.
+        self.calls_customer = {(ticket_type, step.key) for ticket_type, spec in lifecycles().items()
+                               for step in spec.steps
+                               if step.kind == StepKind.callback or step.to == DepartmentKind.repair}
         self.templates.env.globals["step_title"] = self.step_title
+        self.templates.env.globals["may_call_back"] = self.may_call_back
 
     def step_title(self, ticket_type: TicketType, step_key: str) -> str:
         """The step's title in its lifecycle (a step a newer declaration dropped keeps its key)."""
         return self.titles.get((ticket_type, step_key), step_key)
+
+    def may_call_back(self, scope: Scope, ticket: Ticket) -> bool:
+        """May see the caller's full number: the centre (agents, supervisors, admins), and the
+        handler of an open step of the ticket that needs the customer."""
+        return scope.calls_back or any(
+            step.status == StepStatus.open and scope.acts_on(step)
+            and (ticket.type, step.step_key) in self.calls_customer for step in ticket.steps)
 
     def page(self, request: Request, name: str, scope: Scope | None = None,
              status_code: int = 200, **context):

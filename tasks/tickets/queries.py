@@ -60,9 +60,10 @@ class Caller:
 
 
 def caller(session: Session, scope: Scope, phone: str, limit: int) -> Caller:
-    """The customer of a (normalised) number, the open tickets of that number or customer the
-    reader may see, and the open fault tickets of the customer's region, newest first."""
-    customer = find_customer_by_phone(session, phone)
+    """The customer of a (normalised) number in the reader's regions (one elsewhere is not found,
+    as an unknown number), the open tickets of that number or customer the reader may see, and
+    the open fault tickets of the customer's region, newest first."""
+    customer = find_customer_by_phone(session, phone, scope.region_ids)
     same_caller = Ticket.caller_phone == phone
     if customer:
         same_caller = or_(same_caller, Ticket.customer_id == customer.id)
@@ -73,7 +74,7 @@ def caller(session: Session, scope: Scope, phone: str, limit: int) -> Caller:
     faults = session.scalars(
         select(Ticket).where(Ticket.type == TicketType.fault_repair,
                              Ticket.region_id == customer.region_id,
-                             Ticket.status.in_(OPEN_STATUSES))
+                             Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
         .order_by(newest).limit(limit)).all() if customer else []
     return Caller(customer, list(open_tickets), list(faults))
 

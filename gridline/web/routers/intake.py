@@ -1,5 +1,6 @@
-"""An agent takes a call: the caller recognised by phone (their open tickets, known faults of the
-area), and a new ticket opened through the one "open a ticket" use case."""
+"""An agent takes a call: the caller recognised by phone within the agent's scope (their open
+tickets, known faults of the area; each lookup recorded and rate-limited), and a new ticket opened
+through the one "open a ticket" use case, once per rendered form."""
 
 from typing import Annotated
 
@@ -13,7 +14,9 @@ from gridline.web.render import Portal
 from models.core.enums import TicketType, Urgency
 from models.core.errors import InputError
 from models.tickets.intake import normalise_phone
+from tasks.org.lookups import start_lookup
 from tasks.org.scope import Scope
+from tasks.tickets.intake_forms import AlreadyOpened, issue_form
 from tasks.tickets.queries import Caller, caller, regions_in_scope
 
 router = APIRouter()
@@ -31,6 +34,7 @@ Agent = Annotated[Scope, Depends(agent)]
 
 def intake_page(request: Request, portal: Portal, session: Session, me: Scope, values: dict,
                 errors: dict | None = None, status_code: int = 200):
+    config, now = portal.settings.portal, portal.clock()
     phone = values.get("phone", "")
     known = Caller()
     errors = dict(errors or {})
@@ -40,16 +44,26 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
         except ValueError:
             errors["phone"] = "电话号码无效"
     if phone and "phone" not in errors:
-        known = caller(session, me, phone, portal.settings.portal.page_size)
+        lookup = start_lookup(session, me.staff.id, phone, now=now,
+                              per_minute=config.lookups_per_minute)
+        if lookup.refused:
+            errors["phone"] = (f"查询过于频繁：每分钟最多查询 {config.lookups_per_minute} 次，"
+                               "请稍后再试。")
+            status_code = 429
+    if phone and "phone" not in errors:
+        known = caller(session, me, phone, config.page_size)
+        lookup.found = known.customer is not None
+        session.commit()
         if known.customer:
             for name, value in (("name", known.customer.name),
                                 ("address", known.customer.address),
                                 ("region", known.customer.region.code)):
                 values.setdefault(name, value)
+    form = issue_form(session, me.staff.id, now=now, valid_hours=config.intake_form_hours)
     return portal.page(request, "intake.html", me, status_code=status_code, values=values,
                        errors=errors, customer=known.customer, open_tickets=known.open_tickets,
                        faults=known.faults, regions=regions_in_scope(session, me),
-                       types=list(TicketType), urgencies=list(Urgency))
+                       types=list(TicketType), urgencies=list(Urgency), form_token=form)
 
 
 @router.get("/intake")
@@ -62,8 +76,12 @@ def intake(request: Request, session: Db, me: Agent, form: Posted, portal: Site)
     values = {name: str(form.get(name, "")).strip() for name in FIELDS}
     data = {k: v for k, v in values.items() if v} | {"channel": "phone"}
     try:
-        ticket = open_ticket(session, data, now=portal.clock(), regions=me.region_ids,
-                             settings=portal.settings).ticket
+        ticket = open_ticket(session, data, now=portal.clock(), scope=me,
+                             form=str(form.get("form", "")), settings=portal.settings).ticket
+    except AlreadyOpened as exc:  # a double click or a resubmit: the first POST's ticket
+        session.rollback()
+        request.session["flash"] = f"该表单已提交过，工单 {exc.number} 已创建，未重复创建。"
+        return RedirectResponse(f"/tickets/{exc.number}", status_code=303)
     except InputError as exc:
         session.rollback()
         return intake_page(request, portal, session, me, values, {exc.field: exc.zh}, 422)
