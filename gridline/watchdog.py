@@ -3,6 +3,7 @@ do their jobs, and says so loudly on the console when not. A broken scheduler is
 no run, no SMS, nothing on any screen (issue 14)."""
 
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,8 +40,9 @@ def check(client, pool: str, now: datetime) -> list[Problem]:
     return [*_unscheduled(client, pool, now), *_worker(client, pool, now), *_late(client, pool, now)]
 
 
-def _scheduled_runs(client, deployment_ids: list, **expected) -> int:
-    return client.count_flow_runs(flow_run_filter=FlowRunFilter(
+def _scheduled_runs(client, deployment_ids: list, **expected) -> list:
+    """Runs waiting to start (Scheduled, Late, AwaitingRetry, AwaitingConcurrencySlot, ...)."""
+    return client.read_flow_runs(limit=100, flow_run_filter=FlowRunFilter(
         deployment_id=FlowRunFilterDeploymentId(any_=deployment_ids),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
         expected_start_time=FlowRunFilterExpectedStartTime(**expected)))
@@ -54,7 +56,7 @@ def _unscheduled(client, pool: str, now: datetime) -> list[Problem]:
             work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))):
         if deployment.paused or not any(s.active for s in deployment.schedules):
             continue
-        if _scheduled_runs(client, [deployment.id], after_=now) == 0:
+        if not _scheduled_runs(client, [deployment.id], after_=now):
             problems.append(Problem(
                 f"schedule:{deployment.name}",
                 f"调度器没有为「{deployment.name}」排出任何后续运行，定时任务不会执行 | the scheduler "
@@ -80,11 +82,13 @@ def _worker(client, pool: str, now: datetime) -> list[Problem]:
 def _late(client, pool: str, now: datetime) -> list[Problem]:
     ids = [d.id for d in client.read_deployments(
         work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])))]
-    late = _scheduled_runs(client, ids, before_=now - LATE_AFTER) if ids else 0
-    if late < LATE_PILE:
+    late = _scheduled_runs(client, ids, before_=now - LATE_AFTER) if ids else []
+    if len(late) < LATE_PILE:
         return []
-    return [Problem("late", f"{late} 个流程运行已过开始时间仍未启动 | {late} flow runs are late: the "
-                            "worker is not keeping up or not picking them up (see var/worker.log)")]
+    states = ", ".join(f"{name} {n}" for name, n in Counter(r.state_name for r in late).items())
+    return [Problem("late", f"{len(late)} 个流程运行已过开始时间仍未启动 | {len(late)} flow runs are "
+                            f"late ({states}): the worker is not keeping up or not picking them "
+                            "up (see var/worker.log)")]
 
 
 class Watchdog:
