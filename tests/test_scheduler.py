@@ -100,7 +100,7 @@ def wait_for_completed_runs(centre, timeout: float = 240) -> dict[str, list]:
             return done
         time.sleep(1)
     log = (centre.root / "server.log").read_text(encoding="utf-8", errors="replace")
-    errors = [line for line in log.splitlines() if "Error" in line or "error" in line]
+    errors = list(dict.fromkeys(line for line in log.splitlines() if "Error:" in line))
     raise AssertionError(f"no completed run of each of {SCHEDULED} within {timeout} s: "
                          f"{ {name: len(runs) for name, runs in done.items()} }; server errors: "
                          f"{errors[-5:]}")
