@@ -37,26 +37,28 @@ class Problem:
 
 def check(client, pool: str, now: datetime) -> list[Problem]:
     """What is wrong right now with the pool's schedules, its worker and its queue of runs."""
-    return [*_unscheduled(client, pool, now), *_worker(client, pool, now), *_late(client, pool, now)]
+    deployments = client.read_deployments(
+        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])))
+    return [*_unscheduled(client, deployments, now), *_worker(client, pool, now),
+            *_late(client, deployments, now)]
 
 
-def _scheduled_runs(client, deployment_ids: list, **expected) -> list:
+def _scheduled_runs(client, deployment_ids: list, limit: int, **expected) -> list:
     """Runs waiting to start (Scheduled, Late, AwaitingRetry, AwaitingConcurrencySlot, ...)."""
-    return client.read_flow_runs(limit=100, flow_run_filter=FlowRunFilter(
+    return client.read_flow_runs(limit=limit, flow_run_filter=FlowRunFilter(
         deployment_id=FlowRunFilterDeploymentId(any_=deployment_ids),
         state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
         expected_start_time=FlowRunFilterExpectedStartTime(**expected)))
 
 
-def _unscheduled(client, pool: str, now: datetime) -> list[Problem]:
+def _unscheduled(client, deployments: list, now: datetime) -> list[Problem]:
     """A scheduled deployment with no run waiting in the future: the scheduler keeps at least a
     few ahead of every active schedule, so none means it is not creating them."""
     problems = []
-    for deployment in client.read_deployments(
-            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool]))):
+    for deployment in deployments:
         if deployment.paused or not any(s.active for s in deployment.schedules):
             continue
-        if not _scheduled_runs(client, [deployment.id], after_=now):
+        if not _scheduled_runs(client, [deployment.id], 1, after_=now):
             problems.append(Problem(
                 f"schedule:{deployment.name}",
                 f"调度器没有为「{deployment.name}」排出任何后续运行，定时任务不会执行 | the scheduler "
@@ -79,10 +81,9 @@ def _worker(client, pool: str, now: datetime) -> list[Problem]:
                               "start (see var/worker.log)")]
 
 
-def _late(client, pool: str, now: datetime) -> list[Problem]:
-    ids = [d.id for d in client.read_deployments(
-        work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])))]
-    late = _scheduled_runs(client, ids, before_=now - LATE_AFTER) if ids else []
+def _late(client, deployments: list, now: datetime) -> list[Problem]:
+    ids = [d.id for d in deployments]
+    late = _scheduled_runs(client, ids, 200, before_=now - LATE_AFTER) if ids else []
     if len(late) < LATE_PILE:
         return []
     states = ", ".join(f"{name} {n}" for name, n in Counter(r.state_name for r in late).items())
