@@ -2,6 +2,7 @@
 # Gridline's two commands on a fresh clone:
 #   ./dev.sh up     set everything up and run the centre (database, demo data, Prefect server, worker)
 #   ./dev.sh test   set everything up and run the whole test suite
+#   ./dev.sh lock   refresh requirements.lock, the exact versions both install
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -32,15 +33,33 @@ system_packages() {
   fi
 }
 
-# A virtual environment of our own, reinstalled only when pyproject.toml changes.
+# A virtual environment of our own with exactly the locked versions, the ones CI ran (Prefect's
+# scheduler once broke silently on a newer SQLAlchemy); reinstalled when the lock or pyproject.toml
+# changes.
 python_env() {
   [ -x .venv/bin/python ] || python3 -m venv .venv
   local stamp=.venv/.gridline-installed
-  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e '.[test]'
+    .venv/bin/python -m pip install -q --require-hashes -r requirements.lock
+    .venv/bin/python -m pip install -q --no-deps -e .
+    .venv/bin/python -m pip check
     touch "$stamp"
   fi
+}
+
+# requirements.lock afresh from pyproject.toml (with the test extra), for CPython 3.11 on x86-64
+# Linux, by uv from PyPI in a throwaway environment. Run it after changing a dependency, or to
+# take newer releases; then `./dev.sh test` and commit both files.
+lock() {
+  local tools
+  tools=$(mktemp -d)
+  python3 -m venv "$tools"
+  "$tools/bin/python" -m pip install -q uv
+  "$tools/bin/uv" pip compile -q pyproject.toml --extra test --generate-hashes --upgrade \
+    --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+    --custom-compile-command "./dev.sh lock" -o requirements.lock
+  rm -rf "$tools"
 }
 
 case "${1:-}" in
@@ -58,8 +77,11 @@ case "${1:-}" in
     .venv/bin/lint-imports
     exec .venv/bin/python -m pytest "$@"
     ;;
+  lock)
+    lock
+    ;;
   *)
-    echo "usage: ./dev.sh up | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh up | ./dev.sh test [pytest args] | ./dev.sh lock" >&2
     exit 2
     ;;
 esac

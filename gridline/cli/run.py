@@ -9,8 +9,9 @@ import httpx
 import typer
 
 from gridline.cli.demo import seed_if_empty
-from gridline.local_prefect import LocalPrefect
+from gridline.local_prefect import POOL, LocalPrefect
 from gridline.sinks import Sinks
+from gridline.watchdog import Watchdog
 from tasks.core.db import session_scope, upgrade_schema
 from tasks.core.settings import get_settings
 from tasks.messaging.templates import load_templates
@@ -34,12 +35,13 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
                            log_dir=settings.var_dir)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service stop is a Ctrl-C too
-    portal = None
+    portal = watchdog = None
     try:
         prefect.start_server()
         typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
         prefect.deploy()
         prefect.start_worker()
+        watchdog = Watchdog(prefect.api_url, POOL).start()  # says so when runs stop coming
         typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
                    f"logs in {settings.var_dir}")
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
@@ -55,6 +57,8 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     except KeyboardInterrupt:
         pass
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         if portal is not None and portal.poll() is None:
             portal.send_signal(signal.SIGINT)
             portal.wait(20)
