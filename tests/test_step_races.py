@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pendulum
@@ -21,6 +22,8 @@ from models.tickets.ticket import Event, Step, Ticket
 from tasks.core.db import session_scope
 from tasks.tickets.lifecycle_store import StepNotOpen, complete, open_step
 from tests.cli import run_cli
+from tests.portal import csrf_of, login, now_utc, portal_app, seed_centre, serve
+from tests.portal import open_step as open_portal_step
 
 REPLY = {"result": "已处理", "reply_text": "已按政策处理并答复"}
 OTHER = {"result": "退单", "reply_text": "不属于本部门"}
@@ -122,5 +125,37 @@ def test_two_cli_submissions_at_once_one_succeeds_the_other_exits_2(centre, caps
     assert (won, lost) == (0, 2)
     assert len(message.strip().splitlines()) == 1 and "handle" in message
     with session_scope(centre) as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(
+            Event.kind.in_(("step_done", "returned")))) == 1
+
+
+def test_two_handlers_posting_one_step_in_the_portal_one_is_told_it_is_done(db_url, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
+    seed_centre(db_url, now_utc())
+    with session_scope(db_url) as session:
+        number = session.scalar(select(Ticket.number).where(Ticket.region.has(code="320213"))
+                                .limit(1))
+    step_id = open_portal_step(db_url, number, "D3202-marketing", due_in=timedelta(hours=5),
+                               now=now_utc())
+    with serve(portal_app()) as base_url:
+        handlers = [login(base_url, code) for code in ("D3202-marketing-1", "D3202-marketing-2")]
+        tokens = [csrf_of(handler.get(f"/steps/{step_id}").text) for handler in handlers]
+        start, answers = threading.Barrier(2), []
+
+        def post(handler, token, data):
+            start.wait()
+            answers.append(handler.post(f"/steps/{step_id}", data={**data, "csrf": token}))
+
+        threads = [threading.Thread(target=post, args=(handler, token, data))
+                   for handler, token, data in zip(handlers, tokens, (REPLY, OTHER), strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sorted(answer.status_code for answer in answers) == [303, 409]
+    [refused] = [answer for answer in answers if answer.status_code == 409]
+    assert "无需再次提交" in refused.text
+    with session_scope(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Event).where(
             Event.kind.in_(("step_done", "returned")))) == 1
