@@ -67,10 +67,11 @@ def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, timezo
         if _change(session, message, due, status=OutboxStatus.sending,
                    attempts=message.attempts + 1, next_attempt_at=lease_end):
             claimed.append(message)
-    session.expire_all()
-    for message in claimed:
-        session.refresh(message)
-    return claimed
+    if not claimed:
+        return []
+    return list(session.scalars(  # the rows as this claim left them, in one read
+        select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in claimed]))
+        .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
 
 
 def _change(session: Session, message: OutboxMessage, due, **values) -> bool:
