@@ -5,6 +5,7 @@ flow from the top: the walk is rebuilt from the step rows, so every step already
 and skipped, and nothing it did (timeline, messages) happens twice.
 """
 
+import itertools
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -12,13 +13,14 @@ from pathlib import Path
 import pendulum
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
+from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
 
 from models.core.enums import TicketType
 from models.core.formatting import local_time
-from models.tickets.forms import FORMS
+from models.tickets.forms import FORMS, StepFormError
 from models.tickets.lifecycle import (
     DONE,
     HUMAN_KINDS,
@@ -33,6 +35,8 @@ from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import (
+    StepNotOpen,
+    check_filled,
     complete,
     find_department,
     find_known_fault,
@@ -105,20 +109,47 @@ def _enter(session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
              description: str) -> tuple[str, dict]:
-    """Suspend until the step is completed; the run exits here and re-runs from the top."""
+    """Suspend until the step is completed; the run exits here and re-runs from the top.
+
+    Reached past a suspend only when an admin resumed the run from the Prefect UI: the input is
+    checked as the portal checks it; a refused one suspends the run again (a new key, so the
+    re-run passes the old ones by), with the reason in the run's log and above the form."""
+    refused: list[str] = []
+    for retry in itertools.count():
+        filled = _suspend(step, attempt, retry, description, refused)
+        with session_scope() as session:
+            ticket = get_ticket(session, number)
+            row = find_step(session, ticket, step.key, attempt)
+            if row.status != "open":  # completed in the portal or the CLI meanwhile
+                return outcome_of(row), row.form_data
+            try:
+                data = check_filled(session, row, filled.model_dump(mode="json"))
+                complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
+            except StepNotOpen:  # lost to a submission a moment before: that one stands
+                session.refresh(row)
+                return outcome_of(row), row.form_data
+            except StepFormError as exc:
+                refused.append(exc.zh)
+                continue
+            get_run_logger().info("环节“%s”已在 Prefect 界面办结", step.title)
+            return outcome_of(row), row.form_data
+
+
+def _suspend(step: StepSpec, attempt: int, retry: int, description: str, refused: list[str]):
+    """The run's wait for the step's form; past inputs come back at once on a re-run."""
+    if refused:
+        description = f"> 上次提交未通过校验：{refused[-1]}\n\n{description}"
     form = run_input_subclass_from_type(FORMS[step.form]).with_initial_data(
         description=description)
-    filled = suspend_flow_run(wait_for_input=form, key=f"{step.key}-{attempt}",
-                              timeout=get_settings().step_wait_days * 86400)
-    # Reached only when an admin resumed the run from the Prefect UI: record it as done here.
-    data = filled.model_dump(mode="json")
-    with session_scope() as session:
-        ticket = get_ticket(session, number)
-        row = find_step(session, ticket, step.key, attempt)
-        if row.status == "open":
-            complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
-            get_run_logger().info("step %s completed from the Prefect UI", step.key)
-        return outcome_of(row), row.form_data
+    key = f"{step.key}-{attempt}" + (f"-{retry}" if retry else "")
+    try:
+        return suspend_flow_run(wait_for_input=form, key=key,
+                                timeout=get_settings().step_wait_days * 86400)
+    except Pause:  # a fresh wait: say once why the last input was refused
+        if refused:
+            get_run_logger().warning("Prefect 界面提交的“%s”表单未通过校验：%s；流程已重新挂起，"
+                                     "等待有效的输入", step.title, refused[-1])
+        raise
 
 
 def describe(ticket: Ticket, step: StepSpec, row: Step) -> str:

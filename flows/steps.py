@@ -18,17 +18,17 @@ from flows.lifecycle import lifecycles
 from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.org.organisation import Staff
-from models.tickets.forms import StepFormError, validate_form
 from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
-from tasks.tickets.lifecycle_store import complete, find_department
+from tasks.tickets.lifecycle_store import check_filled, complete
 from tasks.tickets.store import get_ticket
 
 
 def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
                   now: datetime | None = None) -> Step:
-    """Validate `data` against the open step's form, record it done, resume the ticket's run."""
+    """Validate `data` against the open step's form, record it done, resume the ticket's run.
+    Of two submissions at once, the later gets StepNotOpen (an InputError) and writes nothing."""
     now = now or pendulum.now("UTC")
     with session_scope() as session:
         ticket = get_ticket(session, number)
@@ -41,10 +41,7 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         staff = session.get(Staff, by_staff_id)
         if staff is None:
             raise InputError("by", "处理人不存在", f"no staff with id {by_staff_id}")
-        form = validate_form(step.form, data)
-        filled = form.model_dump(mode="json")
-        if step.form == "redispatch" and find_department(session, filled["department"]) is None:
-            raise StepFormError({"department": "部门编码不存在"})
+        filled = check_filled(session, step, data)
         complete(session, ticket, lifecycles()[ticket.type], step, filled, by=staff, now=now)
         run_id = ticket.flow_run_id
     if run_id:

@@ -1,12 +1,10 @@
 """The outbox against a real SMTP server (aiosmtpd) and a real HTTP SMS platform on loopback."""
 
-import json
-import threading
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pendulum
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from gridline.sinks import Sinks, read_mail
@@ -17,13 +15,15 @@ from models.messaging.outbox import (
     OutboxStatus,
     SmsConfig,
     SmtpConfig,
+    delivery_ref,
 )
 from tasks.core.db import session_scope
-from tasks.messaging.delivery import deliver_due
+from tasks.messaging.delivery import claim_due, deliver_due
 from tasks.messaging.gateways import gateways_for
-from tasks.messaging.outbox import claim_due, enqueue
+from tasks.messaging.outbox import enqueue
 from tests.cli import run_cli
 from tests.postgres import free_port
+from tests.sms_platform import Platform
 
 NOON = pendulum.parse("2026-11-24T12:00:00+08:00")
 CONTEXT = {"ticket_no": "20261124000001", "ticket_type": "投诉", "content": "抄表员态度恶劣",
@@ -31,36 +31,6 @@ CONTEXT = {"ticket_no": "20261124000001", "ticket_type": "投诉", "content": "�
            "address": "南京市玄武区中山路1号", "time_left": "3小时", "overdue_by": "2天",
            "department": "玄武区供电服务中心", "responsible": "李强"}
 POLICY = DeliveryPolicy(max_attempts=3, backoff_base_seconds=60, backoff_cap_seconds=600)
-
-
-class Platform:
-    """An SMS platform on loopback whose answer the test chooses: ok, 500, garbage or refusal."""
-
-    def __init__(self):
-        self.answer, self.received = "ok", []
-        platform = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                platform.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                status, body = {"ok": (200, '{"code": "0", "msg": "ok"}'),
-                                "500": (500, "internal error"),
-                                "garbage": (200, "<html>maintenance</html>"),
-                                "refuse": (200, '{"code": "41", "msg": "blacklisted"}')}[platform.answer]
-                self.send_response(status)
-                self.end_headers()
-                self.wfile.write(body.encode())
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -78,9 +48,9 @@ def mail(tmp_path):
     sinks.stop()
 
 
-def deliver(gateways, at: datetime, policy=POLICY):
+def deliver(gateways, at: datetime, policy=POLICY, **options):
     return deliver_due(gateways=gateways, policy=policy, timezone="Asia/Shanghai",
-                       clock=lambda: at)
+                       clock=lambda: at, **options)
 
 
 def queue(url, key="step:1:overdue:sms", channel="sms", recipient="13900001111", template="overdue",
@@ -100,7 +70,7 @@ def test_sms_arrives_with_seed_000_text_and_is_marked_sent(db_url, platform, mai
     message_id = queue(db_url)
     assert deliver(gateways, NOON) == {"sent": 1}
     assert platform.received == [{
-        "to": "13900001111", "ref": "step:1:overdue:sms",
+        "to": "13900001111", "ref": delivery_ref("step:1:overdue:sms"),
         "text": "【工单已超期】工单号为20261124000001，工单内容：抄表员态度恶劣，"
                 "已于2026-11-30 15:00超时（已超期2天），请尽快处理。"}]
     assert row(db_url, message_id).status == OutboxStatus.sent
@@ -115,10 +85,36 @@ def test_email_has_subject_text_and_html_parts(db_url, platform, mail):
     assert deliver(gateways, NOON) == {"sent": 1}
     [received] = read_mail(sinks.mail_dir)
     assert received["Subject"] == "工单派发：20261124000001（投诉）"
+    # The idempotency key, the same for every copy: a receiver that dedupes drops a resend.
+    assert received["Message-ID"] == f"<{delivery_ref('step:1:entry:email')}@gridline.invalid>"
     text = received.get_body(("plain",)).get_content()
     html = received.get_body(("html",)).get_content()
     assert "138****8000" in text and "13812348000" not in text  # staff see a masked phone
     assert "请于2026-11-30 15:00前处理" in text and "<p>" in html and "抄表员态度恶劣" in html
+
+
+def test_a_round_sends_over_one_http_pool_and_one_smtp_connection(db_url, platform):
+    peers = []
+
+    class CountingSink:
+        async def handle_DATA(self, server, session, envelope):
+            peers.append(session.peer)
+            return "250 Message accepted"
+
+    sink = Controller(CountingSink(), hostname="127.0.0.1", port=free_port())
+    sink.start()
+    try:
+        gateways = gateways_for(SmsConfig(url=platform.url), SmtpConfig(port=sink.port))
+        for i in range(12):
+            queue(db_url, key=f"sms:{i}")
+        for i in range(3):
+            queue(db_url, key=f"mail:{i}", channel="email", recipient=f"u{i}@example.cn",
+                  template="escalation")
+        assert deliver(gateways, NOON, concurrency=4) == {"sent": 15}
+    finally:
+        sink.stop()
+    assert len(platform.received) == 12 and len(platform.connections) == 4  # not one per SMS
+    assert len(peers) == 3 and len(set(peers)) == 1
 
 
 def test_same_reminder_queued_twice_is_one_row_and_one_message(db_url, platform, mail):

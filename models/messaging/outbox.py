@@ -4,6 +4,7 @@ Pure rules of delivery live beside the table: backoff between attempts, quiet ho
 and masking customers' phone numbers in what staff read.
 """
 
+import hashlib
 from datetime import datetime, time, timedelta
 from typing import Any, Literal
 
@@ -57,6 +58,12 @@ class OutboxMessage(Base):
     gateway_response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+def delivery_ref(key: str) -> str:
+    """The idempotency key a gateway sees: stable for one outbox key, 32 letters and digits, so it
+    fits the short client-reference fields SMS platforms have (the key itself may be 200 long)."""
+    return "gl" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:30]
+
+
 def backoff(attempts: int, base: timedelta, cap: timedelta) -> timedelta:
     """Exponential backoff after the n-th failed attempt: base, 2*base, 4*base, ... up to cap."""
     return min(cap, base * (2 ** max(0, attempts - 1)))
@@ -103,14 +110,16 @@ class SmtpConfig(BaseModel):
 
 
 class SmsConfig(BaseModel):
-    """An operator's HTTP SMS platform: the request body is a jinja2 template of the message."""
+    """An operator's HTTP SMS platform: the request body is a jinja2 template of the message,
+    with `recipient`, `text`, `ref` (the idempotency key, the same for every copy of a message:
+    map it to the platform's client reference, on which it can drop a resend) and `key`."""
 
     url: str = "http://127.0.0.1:8026/sms"  # the local sink that `gridline up` starts
     username: str | None = None  # HTTP basic auth, when the platform wants it
     password: str | None = None
     headers: dict[str, str] = {"Content-Type": "application/json"}
     body_template: str = ('{"to": {{ recipient | tojson }}, "text": {{ text | tojson }}, '
-                          '"ref": {{ key | tojson }}}')
+                          '"ref": {{ ref | tojson }}}')
     # The platform accepted the message only if its JSON answer has this key with this value.
     success_key: str = "code"
     success_value: str = "0"

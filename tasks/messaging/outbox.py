@@ -1,12 +1,13 @@
-"""The outbox: queue a message once per intent, hand due messages to delivery, record the outcome.
+"""The outbox: queue a message once per intent; an admin's retry; the list staff read.
 
-A message is claimed (status `sending`, with a lease) in its own transaction, sent outside any
-transaction, and marked `sent` only after the gateway accepted it. A crash between send and mark
-leaves it `sending`; when the lease runs out it is claimed again: at least once, never lost.
+Delivery (tasks/messaging/delivery.py) claims a message (status `sending`, with a lease) in its
+own transaction, sends it outside any transaction, and marks it `sent` only after the gateway
+accepted it. A crash between send and mark leaves it `sending`; when the lease runs out it is
+claimed again: at least once, never lost.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -23,8 +24,6 @@ from models.messaging.outbox import (
 )
 from tasks.core.settings import get_settings
 from tasks.messaging.templates import load_templates, render
-
-CLAIMABLE = (OutboxStatus.queued, OutboxStatus.failed, OutboxStatus.sending)
 
 
 @dataclass(frozen=True)
@@ -102,56 +101,6 @@ def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
         session.execute(insert(OutboxMessage.__table__), [
             _values(intent, now, policy, timezone) for intent in wanted.values()])
     return len(wanted)
-
-
-def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, timezone: str,
-              limit: int = 100) -> list[OutboxMessage]:
-    """Take due messages for delivery: each claim counts as an attempt and holds a lease."""
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status.in_(CLAIMABLE), OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = []
-    lease_end = now + timedelta(seconds=policy.lease_seconds)
-    for message in rows:
-        if message.to_customer and not message.urgent:
-            quiet_end = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone)
-            if quiet_end is not None:  # a retry that fell into the night waits for the morning
-                message.status, message.next_attempt_at = OutboxStatus.queued, quiet_end
-                continue
-        if message.status == OutboxStatus.sending and message.attempts >= policy.max_attempts:
-            _give_up(message, "lost while sending too many times")
-            continue
-        message.status = OutboxStatus.sending
-        message.attempts += 1
-        message.next_attempt_at = lease_end
-        claimed.append(message)
-    return claimed
-
-
-def record_sent(session: Session, message_id: int, *, response: dict[str, Any],
-                now: datetime) -> None:
-    message = session.get(OutboxMessage, message_id)
-    message.status, message.sent_at, message.gateway_response = OutboxStatus.sent, now, response
-    message.last_error = None
-
-
-def record_failure(session: Session, message_id: int, *, error: str, now: datetime,
-                   policy: DeliveryPolicy, response: dict[str, Any] | None = None) -> None:
-    message = session.get(OutboxMessage, message_id)
-    message.gateway_response = response
-    if message.attempts >= policy.max_attempts:
-        _give_up(message, error)
-    else:
-        message.status, message.last_error = OutboxStatus.failed, error
-        message.next_attempt_at = policy.next_attempt(message.attempts, now)
-
-
-def _give_up(message: OutboxMessage, error: str) -> None:
-    message.status, message.last_error = OutboxStatus.dead, error
 
 
 def retry(session: Session, message_id: int, *, now: datetime) -> OutboxMessage:

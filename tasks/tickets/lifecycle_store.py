@@ -4,17 +4,27 @@ one transaction keyed by (ticket, step, attempt), so a re-run finds the row and 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
+from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
+from models.tickets.forms import StepFormError, validate_form
 from models.tickets.lifecycle import DONE, LifecycleSpec, StepKind, StepSpec
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.messaging.notify import notify
 
 SYSTEM = "系统"
+
+
+class StepNotOpen(InputError):
+    """The step was completed by someone else a moment before: the later submission loses."""
+
+    def __init__(self, step: Step):
+        super().__init__("step", f"环节 {step.step_key} 已由他人办结，无需重复提交",
+                         f"step {step.step_key!r} was completed by someone else a moment ago")
 
 
 def outcome_of(step: Step) -> str:
@@ -107,12 +117,30 @@ def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: d
     return step
 
 
+def check_filled(session: Session, step: Step, data: dict[str, Any]) -> dict[str, Any]:
+    """The one check of a filled step form, whoever sends it (portal, CLI, Prefect UI): the form's
+    own rules, then what only the database knows. Returns the form's values as JSON."""
+    filled = validate_form(step.form, data).model_dump(mode="json")
+    if step.form == "redispatch" and find_department(session, filled["department"]) is None:
+        raise StepFormError({"department": "部门编码不存在"})
+    return filled
+
+
 def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: Step,
              data: dict[str, Any], *, by: Staff | None, now: datetime) -> str:
-    """Record a filled form on an open step: who, when, what; met clocks; timeline; messages."""
+    """Record a filled form on an open step: who, when, what; met clocks; timeline; messages.
+
+    Open -> done is compare-and-set: the UPDATE changes the row only while it is still open, so of
+    two submissions at the same instant exactly one wins and the other gets StepNotOpen."""
     spec = lifecycle.step(step.step_key)
-    step.status, step.completed_at, step.form_data = StepStatus.done, now, data
-    step.completed_by_id = by.id if by else None
+    won = session.execute(
+        update(Step).where(Step.id == step.id, Step.status == StepStatus.open)
+        .values(status=StepStatus.done, completed_at=now, form_data=data,
+                completed_by_id=by.id if by else None)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if not won:
+        raise StepNotOpen(step)
+    session.refresh(step)
     outcome = outcome_of(step)
     transition = lifecycle.transition(spec, outcome)
     for clock in ticket.clocks:
