@@ -24,6 +24,7 @@ from models.tickets.lifecycle import (
     HUMAN_KINDS,
     Checks,
     LifecycleSpec,
+    References,
     StepKind,
     StepSpec,
     Walk,
@@ -33,10 +34,12 @@ from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import (
+    acknowledge,
     complete,
     find_department,
     find_known_fault,
     find_step,
+    lifecycle_references,
     open_step,
     outcome_of,
     record_system_step,
@@ -46,21 +49,28 @@ from tasks.tickets.store import get_ticket
 
 
 def lifecycles() -> dict[TicketType, LifecycleSpec]:
-    """The declarations in force (GRIDLINE_LIFECYCLES_DIR), read once per folder."""
-    return _load(get_settings().lifecycles_dir)
+    """The declarations in force (GRIDLINE_LIFECYCLES_DIR), checked against the deadline rules
+    and the templates; read again only when one of them changed."""
+    with session_scope() as session:
+        refs = lifecycle_references(session)
+    return _load(get_settings().lifecycles_dir, refs)
 
 
 @cache
-def _load(folder: Path) -> dict[TicketType, LifecycleSpec]:
-    return load_lifecycles(folder)
+def _load(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
+    return load_lifecycles(folder, refs)
 
 
 @flow(name="lifecycle", persist_result=True)
 def lifecycle(ticket_number: str) -> str:
-    """Walk the ticket through its declaration until it is closed or waits for someone."""
+    """Tell whom the page tells at the start, then walk the ticket through its declaration until
+    it is closed or waits for someone."""
+    specs = lifecycles()
     with session_scope() as session:
-        ticket_type = get_ticket(session, ticket_number).type
-    walk = Walk(lifecycles()[ticket_type])
+        ticket = get_ticket(session, ticket_number)
+        spec = specs[ticket.type]
+        acknowledge(session, ticket, spec, pendulum.now("UTC"))
+    walk = Walk(spec)
     while walk.key is not None:
         step, attempt = walk.enter()
         outcome, data = run_step(ticket_number, walk, step, attempt)

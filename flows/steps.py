@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from flows.lifecycle import lifecycles
 from models.core.enums import StepStatus
-from models.core.errors import InputError
+from models.core.errors import InputError, StepFormError
 from models.org.organisation import Staff
-from models.tickets.forms import StepFormError, validate_form
+from models.tickets.forms import validate_form
 from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
