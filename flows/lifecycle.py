@@ -15,6 +15,7 @@ from prefect.deployments import run_deployment
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
+from sqlalchemy.orm import Session
 
 from models.core.enums import TicketType
 from models.core.formatting import local_time
@@ -48,12 +49,13 @@ from tasks.tickets.lifecycle_store import (
 from tasks.tickets.store import get_ticket
 
 
-def lifecycles() -> dict[TicketType, LifecycleSpec]:
+def lifecycles(session: Session | None = None) -> dict[TicketType, LifecycleSpec]:
     """The declarations in force (GRIDLINE_LIFECYCLES_DIR), checked against the deadline rules
     and the templates; read again only when one of them changed."""
-    with session_scope() as session:
-        refs = lifecycle_references(session)
-    return _load(get_settings().lifecycles_dir, refs)
+    if session is None:
+        with session_scope() as own:
+            return lifecycles(own)
+    return _load(get_settings().lifecycles_dir, lifecycle_references(session))
 
 
 @cache
@@ -65,10 +67,9 @@ def _load(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
 def lifecycle(ticket_number: str) -> str:
     """Tell whom the page tells at the start, then walk the ticket through its declaration until
     it is closed or waits for someone."""
-    specs = lifecycles()
     with session_scope() as session:
         ticket = get_ticket(session, ticket_number)
-        spec = specs[ticket.type]
+        spec = lifecycles(session)[ticket.type]
         acknowledge(session, ticket, spec, pendulum.now("UTC"))
     walk = Walk(spec)
     while walk.key is not None:
@@ -141,7 +142,7 @@ def describe(ticket: Ticket, step: StepSpec, row: Step) -> str:
 
 def first_department(session, ticket: Ticket) -> str:
     """The department a new ticket goes to first, for its run's tags."""
-    spec = lifecycles()[ticket.type]
+    spec = lifecycles(session)[ticket.type]
     step = next((s for s in spec.steps if s.kind == StepKind.handoff),
                 next(s for s in spec.steps if s.to is not None))
     return resolve_department(session, ticket.region, step.to)[0].code

@@ -45,7 +45,8 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         filled = form.model_dump(mode="json")
         if step.form == "redispatch" and find_department(session, filled["department"]) is None:
             raise StepFormError({"department": "部门编码不存在"})
-        complete(session, ticket, lifecycles()[ticket.type], step, filled, by=staff, now=now)
+        complete(session, ticket, lifecycles(session)[ticket.type], step, filled, by=staff,
+                 now=now)
         run_id = ticket.flow_run_id
     if run_id:
         resume(UUID(run_id), filled)

@@ -265,8 +265,8 @@ def create_app(settings: Settings | None = None,
         if phone and "phone" not in errors:
             try:
                 phone = normalise_phone(phone)
-            except ValueError:
-                errors["phone"] = "电话号码无效"
+            except InputError as exc:
+                errors["phone"] = exc.zh
         if phone and "phone" not in errors:
             customer = find_customer_by_phone(session, phone)
             same_caller = Ticket.caller_phone == phone

@@ -92,7 +92,7 @@ def load_workforce_config(path: Path | None = None, *,
     except (OSError, yaml.YAMLError) as exc:
         raise InputError("workforce_file", "排班配置文件无法读取", f"{path}: {exc}") from None
     except ValidationError as exc:
-        error = input_error(exc)
+        error = input_error(exc, WorkforceConfig)
         raise _bad(path, root, error.field, error.zh, error.en) from None
     for i, key in enumerate(config.callback_steps):
         if steps is not None and key not in steps:
