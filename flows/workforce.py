@@ -18,7 +18,8 @@ from tasks.workforce.planning import make_plan, store_plan
 
 def workforce_config() -> WorkforceConfig:
     """The workforce settings, the steps they name checked against the lifecycles."""
-    return load_workforce_config(get_settings().workforce_file, steps=step_keys(lifecycles()))
+    return load_workforce_config(get_settings().workforce_file,
+                                 steps=lambda: step_keys(lifecycles()))
 
 
 def _now(at: str | None) -> pendulum.DateTime:

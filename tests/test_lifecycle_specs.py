@@ -137,7 +137,9 @@ def refused(path: Path, line: int, field: str, words: str) -> None:
 
 
 def test_a_workforce_setting_naming_a_step_no_lifecycle_has_is_refused(tmp_path):
-    steps = step_keys(load_lifecycles(FOLDER, REFS))
+    def steps():
+        return step_keys(load_lifecycles(FOLDER, REFS))
+
     assert load_workforce_config(steps=steps).callback_steps == ["callback"]
     text = WORKFORCE_FILE.read_text(encoding="utf-8")
     line = text[:text.index("callback_steps:")].count("\n") + 1

@@ -1,6 +1,7 @@
 """The centre's workforce settings (targets, shift templates, rest rules, alert levels): data,
 validated here, read from models/data/workforce.yaml or the file GRIDLINE_WORKFORCE_FILE names."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
@@ -81,9 +82,10 @@ class WorkforceConfig(BaseModel):
 
 
 def load_workforce_config(path: Path | None = None, *,
-                          steps: set[str] | None = None) -> WorkforceConfig:
-    """The settings, checked; given the lifecycles' step keys, `callback_steps` must name them.
-    A bad value names the file, its line and the field."""
+                          steps: Callable[[], set[str]] | None = None) -> WorkforceConfig:
+    """The settings, checked; `callback_steps` must name steps of the lifecycles, whose keys
+    `steps` gives (asked once the file itself is valid). A bad value names the file, its line
+    and the field."""
     path = path or DEFAULT_FILE
     try:
         text = path.read_text("utf-8")
@@ -94,8 +96,9 @@ def load_workforce_config(path: Path | None = None, *,
     except ValidationError as exc:
         error = input_error(exc, WorkforceConfig)
         raise _bad(path, root, error.field, error.zh, error.en) from None
+    known = steps() if steps is not None else set(config.callback_steps)
     for i, key in enumerate(config.callback_steps):
-        if steps is not None and key not in steps:
+        if key not in known:
             raise _bad(path, root, f"callback_steps.{i}", f"没有这个流程环节：{key}",
                        f"no lifecycle has a step {key!r}")
     return config
