@@ -2,7 +2,8 @@
 
 Validators raise `InputError` (in a field validator its field may be ""; the translator names the
 field from where pydantic met it); `input_error` and `problems` turn pydantic's `ValidationError`
-into them, with Chinese from one table of pydantic's error types; `parse_enum` reads raw text.
+into them, with Chinese from one table of pydantic's error types (`ZH`); `parse_enum` reads raw
+text into an enum member; `line_of` finds the line of a field in a YAML file.
 """
 
 import re

@@ -7,6 +7,9 @@ form's `result`, or "完成" for a form without one) to the next step; any other
 `next` (default: the step below). A transition may meet clocks, and may be taken at most N times
 before it goes elsewhere (an unsatisfied customer reopens a complaint twice, then it escalates).
 The target "back" is the handoff step the ticket last went through (return, send back, reopen).
+The page's own `notify: {start: [...]}` tells the customer once, when the ticket's run starts.
+A page is checked against what it names outside itself (`References`, from its loader): the
+clocks the deadline rules define for its type, and the templates of each notice's channel.
 """
 
 from dataclasses import dataclass
@@ -173,10 +176,7 @@ def reference_errors(spec: LifecycleSpec, refs: References) -> list[tuple[tuple,
                                  has_department=step.to is not None)
         if keys.count(step.key) > 1:
             errors.append((("steps", i, "key"), f"step key {step.key!r} is used twice"))
-        targets = [(("steps", i, "when", o), t) for o, t in step.when.items()]
-        if step.next is not None:
-            targets.append((("steps", i, "next"), step.next))
-        for loc, transition in targets:
+        for loc, transition in _transitions(step, i):
             for target in (transition.to, transition.then):
                 if target is not None and target != BACK and target not in keys:
                     errors.append((loc, f"unknown step {target!r}"))
@@ -193,14 +193,17 @@ def reference_errors(spec: LifecycleSpec, refs: References) -> list[tuple[tuple,
     return errors
 
 
+def _transitions(step: StepSpec, i: int) -> list[tuple[tuple, Transition]]:
+    """The step's declared transitions, each with where it stands in the page."""
+    found = [(("steps", i, "when", o), t) for o, t in step.when.items()]
+    return found + ([(("steps", i, "next"), step.next)] if step.next is not None else [])
+
+
 def _clock_errors(spec: LifecycleSpec, step: StepSpec, i: int,
                   refs: References) -> list[tuple[tuple, str]]:
     known = refs.clocks_of(spec.type)
     named = [(("steps", i, "clock"), step.clock)] if step.clock else []
-    transitions = [(("steps", i, "when", o), t) for o, t in step.when.items()]
-    if step.next is not None:
-        transitions.append((("steps", i, "next"), step.next))
-    named += [((*loc, "meets", j), clock) for loc, t in transitions
+    named += [((*loc, "meets", j), clock) for loc, t in _transitions(step, i)
               for j, clock in enumerate(t.meets)]
     return [(loc, f"no deadline rule of {spec.type.value} defines the clock {clock!r}; its clocks: "
                   f"{', '.join(known) or 'none'}") for loc, clock in named if clock not in known]
