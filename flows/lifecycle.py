@@ -17,6 +17,7 @@ from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
+from sqlalchemy.orm import Session
 
 from models.core.enums import TicketType
 from models.core.formatting import local_time
@@ -26,6 +27,7 @@ from models.tickets.lifecycle import (
     HUMAN_KINDS,
     Checks,
     LifecycleSpec,
+    References,
     StepKind,
     StepSpec,
     Walk,
@@ -36,11 +38,13 @@ from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import (
     StepNotOpen,
+    acknowledge,
     check_filled,
     complete,
     find_department,
     find_known_fault,
     find_step,
+    lifecycle_references,
     open_step,
     outcome_of,
     record_system_step,
@@ -49,22 +53,29 @@ from tasks.tickets.lifecycle_store import (
 from tasks.tickets.store import get_ticket
 
 
-def lifecycles() -> dict[TicketType, LifecycleSpec]:
-    """The declarations in force (GRIDLINE_LIFECYCLES_DIR), read once per folder."""
-    return _load(get_settings().lifecycles_dir)
+def lifecycles(session: Session | None = None) -> dict[TicketType, LifecycleSpec]:
+    """The declarations in force (GRIDLINE_LIFECYCLES_DIR), checked against the deadline rules
+    and the templates; read again only when one of them changed."""
+    if session is None:
+        with session_scope() as own:
+            return lifecycles(own)
+    return _load(get_settings().lifecycles_dir, lifecycle_references(session))
 
 
 @cache
-def _load(folder: Path) -> dict[TicketType, LifecycleSpec]:
-    return load_lifecycles(folder)
+def _load(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
+    return load_lifecycles(folder, refs)
 
 
 @flow(name="lifecycle", persist_result=True)
 def lifecycle(ticket_number: str) -> str:
-    """Walk the ticket through its declaration until it is closed or waits for someone."""
+    """Tell whom the page tells at the start, then walk the ticket through its declaration until
+    it is closed or waits for someone."""
     with session_scope() as session:
-        ticket_type = get_ticket(session, ticket_number).type
-    walk = Walk(lifecycles()[ticket_type])
+        ticket = get_ticket(session, ticket_number)
+        spec = lifecycles(session)[ticket.type]
+        acknowledge(session, ticket, spec, pendulum.now("UTC"))
+    walk = Walk(spec)
     while walk.key is not None:
         step, attempt = walk.enter()
         outcome, data = run_step(ticket_number, walk, step, attempt)
@@ -162,7 +173,7 @@ def describe(ticket: Ticket, step: StepSpec, row: Step) -> str:
 
 def first_department(session, ticket: Ticket) -> str:
     """The department a new ticket goes to first, for its run's tags."""
-    spec = lifecycles()[ticket.type]
+    spec = lifecycles(session)[ticket.type]
     step = next((s for s in spec.steps if s.kind == StepKind.handoff),
                 next(s for s in spec.steps if s.to is not None))
     return resolve_department(session, ticket.region, step.to)[0].code

@@ -6,12 +6,20 @@ from datetime import timedelta
 import pendulum
 from prefect import flow, get_run_logger, task
 
-from models.workforce.config import load_workforce_config
+from flows.lifecycle import lifecycles
+from models.tickets.lifecycle import step_keys
+from models.workforce.config import WorkforceConfig, load_workforce_config
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.workforce.alerts import staffing_alerts
 from tasks.workforce.handover import hand_over, latest_change
 from tasks.workforce.planning import make_plan, store_plan
+
+
+def workforce_config() -> WorkforceConfig:
+    """The workforce settings, the steps they name checked against the lifecycles."""
+    return load_workforce_config(get_settings().workforce_file,
+                                 steps=lambda: step_keys(lifecycles()))
 
 
 def _now(at: str | None) -> pendulum.DateTime:
@@ -23,7 +31,7 @@ def _now(at: str | None) -> pendulum.DateTime:
 def plan_staffing(days: int, now: pendulum.DateTime) -> int:
     """Forecast from tomorrow on and store the agents needed per interval."""
     settings = get_settings()
-    config = load_workforce_config(settings.workforce_file)
+    config = workforce_config()
     start = now.in_timezone(settings.timezone).date() + timedelta(days=1)
     with session_scope() as session:
         plans = make_plan(session, now=now, config=config, timezone=settings.timezone,
@@ -42,7 +50,7 @@ def alert_understaffing(hours: int, now: pendulum.DateTime) -> int:
     settings = get_settings()
     with session_scope() as session:
         return len(staffing_alerts(session, start=now, end=now + timedelta(hours=hours),
-                                   config=load_workforce_config(settings.workforce_file),
+                                   config=workforce_config(),
                                    now=now, timezone=settings.timezone))
 
 
@@ -57,7 +65,7 @@ def workforce_nightly(days: int = 7, alert_hours: int = 48, at: str | None = Non
 @task(retries=2, retry_delay_seconds=10)
 def pass_open_items(now: pendulum.DateTime) -> dict:
     settings = get_settings()
-    config = load_workforce_config(settings.workforce_file)
+    config = workforce_config()
     change = latest_change(now, config.handover_at, settings.timezone)
     with session_scope() as session:
         result = hand_over(session, change_at=change, config=config, timezone=settings.timezone,

@@ -4,7 +4,6 @@ leaves the machine: every message lands under var/sinks/ (mail/*.eml and sms.jso
 import json
 import threading
 from datetime import UTC, datetime
-from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,11 +23,6 @@ class MailSink:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         (self.folder / f"{stamp}-{self.count}.eml").write_bytes(envelope.content)
         return "250 Message accepted"
-
-
-def read_mail(folder: Path) -> list:
-    return [message_from_bytes(p.read_bytes(), policy=policy.default)
-            for p in sorted(folder.glob("*.eml"))]
 
 
 def _sms_handler(log_file: Path):

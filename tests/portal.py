@@ -50,7 +50,7 @@ def open_step(url: str, number: str, department_code: str, *, due_in: timedelta,
     a department's work on a ticket, with its form and due time."""
     with session_scope(url) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number))
-        spec = lifecycles()[ticket.type]
+        spec = lifecycles(session)[ticket.type]
         step = spec.step(step_key) if step_key else next(
             s for s in spec.steps if s.kind == StepKind.handoff)
         department = session.scalar(select(Department).where(Department.code == department_code))

@@ -3,9 +3,13 @@
 import pytest
 from sqlalchemy import func, select
 
+from flows.lifecycle import lifecycles
 from models import Customer, Department, Region, Staff, Ticket
 from models.core.enums import DepartmentKind, TicketStatus, TicketType
+from models.messaging.outbox import OutboxMessage
 from tasks.core.db import session_scope
+from tasks.tickets.lifecycle_store import acknowledge
+from tasks.tickets.store import get_ticket
 from tests.cli import run_cli
 
 COMPLAINT = ["ticket", "create", "--type", "complaint", "--phone", "138-1234-5678",
@@ -53,6 +57,21 @@ def test_create_prints_number_and_every_due_time(seeded, capsys):
                     "--received-at", "2026-11-24T15:00:00+08:00")
     assert "处理答复" in plain.out and "2026-11-30T15:00:00+08:00" in plain.out
     assert int(plain.out.split()[1][8:]) == int(ticket["number"][8:]) + 1
+
+
+def test_the_customer_is_told_the_number_and_the_promised_deadline_once(db_url, seeded, capsys):
+    number = run_cli(capsys, *COMPLAINT, "--received-at", "2026-11-24T15:00:00+08:00",
+                     "--json").json()["number"]
+    for _ in range(2):  # the run starts, and re-runs from the top at every resume
+        with session_scope(db_url) as session:
+            ticket = get_ticket(session, number)
+            acknowledge(session, ticket, lifecycles()[ticket.type], ticket.received_at)
+    with session_scope(db_url) as session:
+        sent = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template == "customer_ack")).all()
+        assert [(m.channel.value, m.recipient, m.body_text) for m in sent] == [
+            ("sms", "13812345678", f"【国网95598】尊敬的客户，您反映的投诉事项已受理，工单号{number}，"
+                                   "我们将于2026-11-30 15:00前给您答复。")]  # the reply, not the contact
 
 
 def test_known_caller_is_recognised_by_phone_and_gets_their_area(db_url, seeded, capsys):
@@ -127,6 +146,7 @@ def test_rules_due_refuses_a_bad_area(db_url, capsys):
     result = run_cli(capsys, "rules", "due", "--type", "complaint", "--area", "mars",
                      "--start", "2026-10-01T08:00:00+08:00")
     assert result.code == 2 and "field area" in result.err
+    assert "可选：urban（城市）、rural（农村）、remote（偏远地区）" in result.err
 
 
 def test_year_beyond_official_data_warns_until_its_schedule_is_loaded(db_url, capsys, tmp_path):

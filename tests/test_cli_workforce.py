@@ -126,6 +126,17 @@ def test_a_bad_workforce_file_is_refused_naming_the_group_and_field(tmp_path, mo
         assert len(result.err.strip().splitlines()) == 1
 
 
+def test_a_workforce_file_naming_a_step_no_lifecycle_has_is_refused(db_url, tmp_path, monkeypatch,
+                                                                    capsys):
+    path = tmp_path / "workforce.yaml"
+    path.write_text(DEFAULT_FILE.read_text("utf-8").replace("callback_steps: [callback]",
+                                                            "callback_steps: [callbak]"), "utf-8")
+    monkeypatch.setenv("GRIDLINE_WORKFORCE_FILE", str(path))
+    result = run_cli(capsys, "staffing", "--now", NOW)
+    assert result.code == 2 and len(result.err.strip().splitlines()) == 1
+    assert "workforce.yaml:31: callback_steps.0" in result.err and "没有这个流程环节：callbak" in result.err
+
+
 def test_planning_without_history_or_with_a_bad_date_says_so(db_url, capsys):
     result = run_cli(capsys, "staffing", "--now", NOW)
     assert result.code == 2 and "gridline calls import" in result.err

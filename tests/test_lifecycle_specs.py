@@ -5,20 +5,27 @@ from pathlib import Path
 import pytest
 
 from models.core.enums import TicketType
-from models.core.errors import InputError
-from models.tickets.forms import FORMS, StepFormError, validate_form
+from models.core.errors import InputError, StepFormError
+from models.tickets.forms import FORMS, validate_form
 from models.tickets.lifecycle import (
     BACK,
     HUMAN_KINDS,
     LifecycleFileError,
+    References,
     StepKind,
     Walk,
     load_lifecycles,
     read_lifecycle,
+    step_keys,
 )
+from models.workforce.config import DEFAULT_FILE as WORKFORCE_FILE
+from models.workforce.config import load_workforce_config
 from tasks.core.settings import get_settings
+from tasks.messaging.templates import template_names
+from tasks.tickets.rule_store import default_clocks
 
 FOLDER = get_settings().lifecycles_dir
+REFS = References(clocks=default_clocks(), templates=template_names())
 
 
 def reachable(spec) -> set[str]:
@@ -37,7 +44,7 @@ def reachable(spec) -> set[str]:
 
 
 def test_every_ticket_type_has_a_page_whose_every_step_is_reachable_and_ends_closed():
-    specs = load_lifecycles(FOLDER)
+    specs = load_lifecycles(FOLDER, REFS)
     assert set(specs) == set(TicketType)
     for spec in specs.values():
         assert reachable(spec) == {s.key for s in spec.steps}, spec.type
@@ -48,7 +55,7 @@ def test_every_ticket_type_has_a_page_whose_every_step_is_reachable_and_ends_clo
 
 
 def test_complaint_reopens_twice_then_escalates_to_the_supervisor():
-    spec = load_lifecycles(FOLDER)[TicketType.complaint]
+    spec = load_lifecycles(FOLDER, REFS)[TicketType.complaint]
     callback = spec.step("callback")
     unsatisfied = spec.transition(callback, "不满意")
     assert (unsatisfied.to, unsatisfied.at_most, unsatisfied.then) == (BACK, 2, "escalate")
@@ -57,7 +64,7 @@ def test_complaint_reopens_twice_then_escalates_to_the_supervisor():
 
 
 def test_fault_repair_checks_for_a_known_fault_before_dispatching_the_crew():
-    spec = load_lifecycles(FOLDER)[TicketType.fault_repair]
+    spec = load_lifecycles(FOLDER, REFS)[TicketType.fault_repair]
     first = spec.steps[0]
     assert first.kind == StepKind.branch
     assert spec.transition(first, "known").to == "inform"
@@ -89,25 +96,72 @@ GOOD_HEAD = "type: opinion\ntitle: 意见\nsteps:\n"
      "    form: department_reply\n", 4, "steps.0", "close"),
 ])
 def test_a_bad_page_is_refused_naming_file_line_and_field(tmp_path, steps, line, field, words):
-    path = write(tmp_path, "opinion.yaml", GOOD_HEAD + steps)
+    refused(write(tmp_path, "opinion.yaml", GOOD_HEAD + steps), line, field, words)
+
+
+HANDLE = ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n"
+          "    form: department_reply\n")
+CLOSE = "  - {key: close, kind: close, title: 办结}\n"
+
+
+@pytest.mark.parametrize("page, line, field, words", [
+    (GOOD_HEAD + HANDLE + "    clock: answer\n" + CLOSE, 9, "steps.0.clock",
+     "clock 'answer'; its clocks: reply"),
+    (GOOD_HEAD + HANDLE + "    clock: reply\n    when:\n      已处理: {to: close, meets: [replied]}\n"
+     + CLOSE, 11, "steps.0.when.已处理.meets.0", "clock 'replied'"),
+    (GOOD_HEAD + HANDLE + "    next: {to: close, meets: [arrive]}\n" + CLOSE, 9,
+     "steps.0.next.meets.0", "no deadline rule of opinion defines the clock 'arrive'"),
+    (GOOD_HEAD + HANDLE + "    notify:\n      entry: [{to: department, template: dispatch}]\n"
+     + CLOSE, 10, "steps.0.notify.entry.0.template", "no template sms/dispatch.txt"),
+    (GOOD_HEAD + HANDLE + "    notify:\n      done:\n        - {to: department, channel: email,"
+     " template: nosuch}\n" + CLOSE, 11, "steps.0.notify.done.0.template", "email/nosuch.txt"),
+    (GOOD_HEAD + HANDLE + "  - key: close\n    kind: close\n    title: 办结\n    notify:\n"
+     "      entry: [{to: department, template: closure_notice}]\n", 13,
+     "steps.1.notify.entry.0.to", "no department"),
+    ("type: opinion\ntitle: 意见\nnotify:\n  start: [{to: customer, template: ack}]\nsteps:\n"
+     + HANDLE + CLOSE, 4, "notify.start.0.template", "sms/ack.txt"),
+    ("type: opinion\ntitle: 意见\nnotify:\n  start: [{to: supervisor, template: customer_ack}]\n"
+     "steps:\n" + HANDLE + CLOSE, 4, "notify.start.0.to", "only the customer"),
+])
+def test_a_page_naming_a_clock_or_template_that_does_not_exist_is_refused(
+        tmp_path, page, line, field, words):
+    refused(write(tmp_path, "opinion.yaml", page), line, field, words)
+
+
+def refused(path: Path, line: int, field: str, words: str) -> None:
     with pytest.raises(LifecycleFileError) as caught:
-        read_lifecycle(path)
+        read_lifecycle(path, REFS)
     error = caught.value
     assert (error.path, error.line, error.field) == (path, line, field), str(error)
     assert str(error).startswith(f"{path}:{line}: {field}: ") and words in str(error)
 
 
+def test_a_workforce_setting_naming_a_step_no_lifecycle_has_is_refused(tmp_path):
+    def steps():
+        return step_keys(load_lifecycles(FOLDER, REFS))
+
+    assert load_workforce_config(steps=steps).callback_steps == ["callback"]
+    text = WORKFORCE_FILE.read_text(encoding="utf-8")
+    line = text[:text.index("callback_steps:")].count("\n") + 1
+    path = write(tmp_path, "workforce.yaml", text.replace("callback_steps: [callback]",
+                                                          "callback_steps: [callback, callbak]"))
+    with pytest.raises(InputError) as caught:
+        load_workforce_config(path, steps=steps)
+    assert caught.value.field == f"workforce.yaml:{line}: callback_steps.1"
+    assert "callbak" in caught.value.zh and "no lifecycle has a step 'callbak'" in caught.value.en
+
+
 def test_broken_yaml_names_its_line(tmp_path):
     path = write(tmp_path, "opinion.yaml", GOOD_HEAD + "  - key: [unclosed\n")
     with pytest.raises(LifecycleFileError) as caught:
-        read_lifecycle(path)
-    assert caught.value.line >= 4 and caught.value.field == "yaml"
+        read_lifecycle(path, REFS)
+    assert caught.value.line == 5 and caught.value.field == "yaml"  # the stream ends unclosed
 
 
 def test_a_page_must_be_named_after_its_type(tmp_path):
     text = (FOLDER / "opinion.yaml").read_text(encoding="utf-8")
     with pytest.raises(LifecycleFileError, match="opinion.yaml"):
-        read_lifecycle(write(tmp_path, "suggestion.yaml", text))
+        read_lifecycle(write(tmp_path, "suggestion.yaml", text), REFS)
 
 
 def test_forms_speak_chinese_to_the_user():
@@ -145,7 +199,7 @@ def walk_through(spec, outcomes: list[tuple[str, str, dict]]) -> list[tuple[str,
 
 
 def test_a_walk_rebuilds_returns_reopenings_and_the_escalation():
-    spec = load_lifecycles(FOLDER)[TicketType.complaint]
+    spec = load_lifecycles(FOLDER, REFS)[TicketType.complaint]
     handled = [("handle", "已处理", {}), ("review", "通过", {})]
     seen = walk_through(spec, [
         ("contact", "转责任部门", {}),
@@ -160,7 +214,7 @@ def test_a_walk_rebuilds_returns_reopenings_and_the_escalation():
 
 
 def test_a_re_dispatch_sends_the_returned_step_to_the_chosen_department():
-    walk = Walk(load_lifecycles(FOLDER)[TicketType.opinion])
+    walk = Walk(load_lifecycles(FOLDER, REFS)[TicketType.opinion])
     for outcome, data in [("退单", {}), ("完成", {"department": "D3202-marketing"})]:
         step, _ = walk.enter()
         walk.leave(step, outcome, data)

@@ -7,7 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from gridline.sinks import Sinks, read_mail
+from gridline.sinks import Sinks
 from models.messaging.outbox import (
     DeliveryPolicy,
     MessageChannel,
@@ -22,6 +22,7 @@ from tasks.messaging.delivery import claim_due, deliver_due
 from tasks.messaging.gateways import gateways_for
 from tasks.messaging.outbox import enqueue
 from tests.cli import run_cli
+from tests.mail import read_mail
 from tests.postgres import free_port
 from tests.sms_platform import Platform
 
@@ -237,8 +238,9 @@ def test_every_template_renders_in_chinese_on_both_channels():
 
     env = load_templates("Asia/Shanghai")
     names = {n.split("/")[1].removesuffix(".txt") for n in env.list_templates(["txt"])}
-    assert {"dispatch_notice", "customer_ack", "about_to_expire", "overdue", "escalation",
-            "callback_notice", "closure_notice"} <= names
+    assert names == {"dispatch_notice", "customer_ack", "about_to_expire", "overdue", "escalation",
+                     "callback_notice", "closure_notice", "known_fault", "reopen_escalation",
+                     "clock_skew", "handover_list", "workforce_alert"}
     context = CONTEXT | {"skew": "5分钟", "database_time": NOON}  # clock_skew speaks of no ticket
     for name in names - {"workforce_alert", "handover_list"}:  # tested with the workforce
         for channel in MessageChannel:

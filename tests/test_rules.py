@@ -67,18 +67,21 @@ def test_newer_version_applies_from_its_effective_date_only(tmp_path):
         "reply": "2026-12-10T10:00:00+08:00"}
 
 
-@pytest.mark.parametrize("body, where", [
+@pytest.mark.parametrize("body, where, zh", [
     ("version: x\neffective_from: 2026-01-01\nrules:\n  - {type: nonsense, clock: a, label: b, span: 1 hours}\n",
-     "rules.0.type"),
+     "rules.0.type", "取值无效，可选：consultation（咨询查询）、fault_repair（故障报修）、"
+                     "complaint（投诉）、report（举报）、opinion（意见）、suggestion（建议）、business（用电业务）"),
     ("version: x\neffective_from: 2026-01-01\nrules:\n  - {type: complaint, clock: a, label: b, span: 3 weeks}\n",
-     "rules.0.span"),
-    ("version: x\nrules: []\n", "effective_from"),
+     "rules.0.span", "时长应写作“45 minutes”“24 hours”或“4 working_days”"),
+    ("version: x\nrules: []\n", "effective_from", "必填"),
 ])
-def test_bad_rule_file_names_the_field(tmp_path, body, where):
+def test_bad_rule_file_names_the_field(tmp_path, body, where, zh):
     path = tmp_path / "bad.yaml"
     path.write_text(body, encoding="utf-8")
-    with pytest.raises(RuleFileError, match=where):
+    with pytest.raises(RuleFileError, match=where) as caught:
         read_rule_file(path)
+    assert caught.value.zh == f"{where}：{zh}"
+    assert "Value error" not in str(caught.value)  # pydantic's wording stays out of the message
 
 
 def test_no_rule_before_the_first_version():

@@ -8,12 +8,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gridline.sinks import Sinks, read_mail
+from gridline.sinks import Sinks
 from models import Department, OutboxMessage, Staff, Step, Ticket
 from models.core.enums import StaffRole, StepStatus
 from models.messaging.outbox import OutboxStatus
 from tasks.core.db import session_scope
 from tests.cli import run_cli
+from tests.mail import read_mail
 from tests.postgres import free_port
 
 

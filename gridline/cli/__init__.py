@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
         print(exc.one_line(), file=sys.stderr)
         sys.exit(2)
     except RuleFileError as exc:
-        print(f"错误：规则文件无效 | error: bad rule file: {exc}", file=sys.stderr)
+        print(f"错误：规则文件无效（{exc.zh}）| error: bad rule file: {exc}", file=sys.stderr)
         sys.exit(2)
     except LifecycleFileError as exc:
         print(f"错误：流程声明无效 | error: bad lifecycle declaration: {exc}", file=sys.stderr)

@@ -4,7 +4,7 @@ import pendulum
 import typer
 
 from gridline.cli.common import echo_json, local_iso
-from models.core.errors import InputError
+from models.core.errors import parse_enum
 from models.messaging.outbox import OutboxStatus
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
@@ -21,10 +21,7 @@ def list_(status: str | None = typer.Option(None, help="queued|sending|sent|fail
           limit: int = typer.Option(50, min=1, max=10000),
           as_json: bool = typer.Option(False, "--json")) -> None:
     """The newest messages with their delivery state and text."""
-    try:
-        wanted = OutboxStatus(status) if status else None
-    except ValueError:
-        raise InputError("status", "取值无效", f"choose from {OutboxStatus.choices()}") from None
+    wanted = parse_enum("status", OutboxStatus, status) if status else None
     with session_scope() as session:
         rows = [{
             "id": m.id, "channel": m.channel.value, "recipient": m.recipient,

@@ -12,20 +12,13 @@ from gridline.cli.common import (
     warn_fallback_years,
 )
 from models.core.enums import AreaKind, TicketType
-from models.core.errors import InputError
+from models.core.errors import InputError, parse_enum
 from models.tickets.rules import applicable_rules, due_times
 from tasks.core.db import session_scope
 from tasks.tickets.calendar_store import centre_calendar
 from tasks.tickets.rule_store import load_rules, store_rule_file
 
 app = typer.Typer(help="Deadline rules.", no_args_is_help=True)
-
-
-def _enum(field: str, enum_cls, value: str):
-    try:
-        return enum_cls(value)
-    except ValueError:
-        raise InputError(field, "取值无效", f"{value!r} is not one of {enum_cls.choices()}") from None
 
 
 @app.command()
@@ -37,8 +30,8 @@ def due(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Each deadline clock of a ticket type and its due time."""
-    ticket_type = _enum("type", TicketType, type)
-    area_kind = _enum("area", AreaKind, area)
+    ticket_type = parse_enum("type", TicketType, type)
+    area_kind = parse_enum("area", AreaKind, area)
     started = parse_instant("start", start)
     with session_scope() as session:
         calendar = centre_calendar(session)

@@ -4,7 +4,7 @@ import typer
 from sqlalchemy import select
 
 from models.core.enums import StaffRole
-from models.core.errors import InputError
+from models.core.errors import InputError, parse_enum
 from models.org.organisation import Department, Staff
 from models.tickets.intake import normalise_phone
 from tasks.core.db import session_scope
@@ -26,14 +26,8 @@ def add(
                                  help="asked for when not given"),
 ) -> None:
     """Create a staff member who can log into the portal."""
-    try:
-        staff_role = StaffRole(role)
-    except ValueError:
-        raise InputError("role", "取值无效", f"{role!r} is not one of {StaffRole.choices()}") from None
-    try:
-        phone = normalise_phone(phone)
-    except ValueError:
-        raise InputError("phone", "电话号码无效", "invalid phone number") from None
+    staff_role = parse_enum("role", StaffRole, role)
+    phone = normalise_phone(phone)
     minimum = get_settings().portal.password_min_length
     if len(password) < minimum:
         raise InputError("password", f"密码至少 {minimum} 位", f"at least {minimum} characters")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pendulum
 import typer
 
+from flows.workforce import workforce_config
 from gridline.cli.common import echo_json, local_date, local_iso, parse_instant
 from models.core.errors import InputError
-from models.workforce.config import WorkforceConfig, load_workforce_config
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.workforce.alerts import indicator_alert, record_reading, staffing_alerts
@@ -22,10 +22,6 @@ from tasks.workforce.rostering import export_roster, make_roster, store_roster
 calls_app = typer.Typer(help="Call records and live indicators.", no_args_is_help=True)
 
 NOW_HELP = "the current time, ISO 8601 with offset (default: now)"
-
-
-def workforce_config() -> WorkforceConfig:
-    return load_workforce_config(get_settings().workforce_file)
 
 
 def now_or(text: str | None) -> datetime:

@@ -17,29 +17,9 @@ import pendulum
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-SHORT_TEXT = 200  # characters: a longer (or unbounded) text field gets a text area
+from models.core.errors import field_messages
 
-_ZH = {
-    "missing": "必填",
-    "literal_error": "请从选项中选择",
-    "enum": "请从选项中选择",
-    "string_too_short": "不能为空",
-    "string_too_long": "太长，最多 {max_length} 个字",
-    "int_parsing": "须为整数",
-    "int_from_float": "须为整数",
-    "float_parsing": "须为数字",
-    "decimal_parsing": "须为数字",
-    "greater_than": "须大于 {gt}",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than": "须小于 {lt}",
-    "less_than_equal": "不能大于 {le}",
-    "bool_parsing": "请选择“是”或“否”",
-    "datetime_parsing": "时间格式无效",
-    "datetime_from_date_parsing": "时间格式无效",
-    "date_parsing": "日期格式无效",
-    "date_from_datetime_parsing": "日期格式无效",
-    "extra_forbidden": "不支持的字段",
-}
+SHORT_TEXT = 200  # characters: a longer (or unbounded) text field gets a text area
 
 
 @dataclass
@@ -140,19 +120,9 @@ def validate(model: type[BaseModel], data: dict) -> tuple[BaseModel | None, dict
 
 
 def field_errors(model: type[BaseModel], exc: ValidationError) -> dict[str, str]:
+    """The message beside each field; "" holds what belongs to no one field."""
     errors: dict[str, str] = {}
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else ""
-        message = error["msg"].removeprefix("Value error, ")
-        if not name and ": " in message:  # a cross-field rule names its field: "field: message"
-            name, message = message.split(": ", 1)
-        template = _ZH.get(error["type"])
-        if template:
-            message = template.format_map(_Blank(error.get("ctx") or {}))
-        errors.setdefault(name if name in model.model_fields else "", message)
+    for name, message in field_messages(exc, model).items():
+        top = name.split(".")[0]
+        errors.setdefault(top if top in model.model_fields else "", message)
     return errors
-
-
-class _Blank(dict):
-    def __missing__(self, key):
-        return ""

@@ -12,10 +12,6 @@ class Labelled(StrEnum):
         member.label = label
         return member
 
-    @classmethod
-    def choices(cls) -> str:
-        return ", ".join(f"{m.value}({m.label})" for m in cls)
-
 
 class TicketType(Labelled):
     consultation = "consultation", "咨询查询"
@@ -40,7 +36,6 @@ class TicketStatus(Labelled):
     in_progress = "in_progress", "处理中"
     awaiting_callback = "awaiting_callback", "待回访"
     closed = "closed", "已办结"
-    cancelled = "cancelled", "已撤销"
 
 
 OPEN_STATUSES = (TicketStatus.received, TicketStatus.in_progress, TicketStatus.awaiting_callback)
@@ -83,8 +78,6 @@ class StaffRole(Labelled):
 class StepStatus(Labelled):
     open = "open", "待处理"
     done = "done", "已完成"
-    returned = "returned", "已退单"
-    cancelled = "cancelled", "已取消"
 
 
 class SpanUnit(Labelled):

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from models.core.errors import InputError
+from models.core.errors import InputError, StepFormError, field_messages
 
 
 class Form(BaseModel):
@@ -27,7 +27,8 @@ class AnswerConsultation(Form):
     @model_validator(mode="after")
     def _reply_when_answered(self):
         if self.result == "已答复" and not self.reply_text:
-            raise ValueError("reply_text: 已答复时须填写答复内容")
+            raise InputError("reply_text", "已答复时须填写答复内容",
+                             "required when the result is 已答复")
         return self
 
 
@@ -115,37 +116,10 @@ FORMS: dict[str, type[BaseModel]] = {
 }
 
 
-class StepFormError(InputError):
-    """A filled form that does not validate; `errors` maps each bad field to a Chinese message."""
-
-    def __init__(self, errors: dict[str, str]):
-        fields = ", ".join(errors)
-        super().__init__(fields, "；".join(f"{k}：{v}" for k, v in errors.items()),
-                         f"invalid form data in {fields}")
-        self.errors = errors
-
-
-_ZH = {
-    "missing": "缺少必填项",
-    "literal_error": "取值无效，可选：{expected}",
-    "string_too_short": "不能为空",
-    "string_type": "须为文本",
-    "extra_forbidden": "不支持的字段",
-}
-
-
 def validate_form(form: str, data: dict) -> BaseModel:
     """The filled form, or a StepFormError naming every bad field in Chinese."""
+    model = FORMS[form]
     try:
-        return FORMS[form].model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
-        errors: dict[str, str] = {}
-        for error in exc.errors():
-            field = ".".join(str(p) for p in error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if not field and ": " in message:  # a cross-field rule names its field itself
-                field, message = message.split(": ", 1)
-            template = _ZH.get(error["type"])
-            expected = (error.get("ctx") or {}).get("expected", "")
-            errors[field or "data"] = template.format(expected=expected) if template else message
-        raise StepFormError(errors) from exc
+        raise StepFormError(field_messages(exc, model)) from exc

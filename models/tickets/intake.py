@@ -6,17 +6,18 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from models.core.enums import Channel, TicketType, Urgency
-from models.core.errors import InputError
+from models.core.errors import InputError, input_error
 
 
 def normalise_phone(raw: str) -> str:
     """A Chinese mobile or landline number in national form (13812345678, 02584561234)."""
+    invalid = InputError("phone", "电话号码无效", "invalid phone number")
     try:
         number = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("invalid phone number") from exc
+        raise invalid from exc
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
-        raise ValueError("invalid phone number")
+        raise invalid
     national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
 
@@ -44,30 +45,16 @@ class TicketIntake(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value:
-            raise ValueError("must not be empty")
+            raise InputError("", "不能为空", "must not be empty")
         return value
 
     @field_validator("received_at")
     @classmethod
     def _offset(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("time needs an offset, e.g. 2026-11-23T09:30:00+08:00")
+            raise InputError("", "时间须带时区偏移，如 +08:00",
+                             "time needs an offset, e.g. 2026-11-23T09:30:00+08:00")
         return value
-
-
-_ZH = {
-    "missing": "缺少必填项",
-    "enum": "取值无效",
-    "string_too_short": "不能为空",
-    "datetime_from_date_parsing": "时间格式无效",
-    "datetime_parsing": "时间格式无效",
-    "extra_forbidden": "不支持的字段",
-}
-_ZH_MESSAGES = {
-    "invalid phone number": "电话号码无效",
-    "must not be empty": "不能为空",
-    "time needs an offset": "时间须带时区偏移",
-}
 
 
 def parse_intake(data: dict) -> TicketIntake:
@@ -75,15 +62,4 @@ def parse_intake(data: dict) -> TicketIntake:
     try:
         return TicketIntake.model_validate(data)
     except ValidationError as exc:
-        raise as_input_error(exc) from exc
-
-
-def as_input_error(exc: ValidationError) -> InputError:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "input"
-    en = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "enum" and field == "type":
-        en += f" (choose from {TicketType.choices()})"
-    zh = _ZH.get(first["type"]) or next(
-        (zh for key, zh in _ZH_MESSAGES.items() if en.startswith(key)), "输入无效")
-    return InputError(field, zh, en)
+        raise input_error(exc, TicketIntake) from exc

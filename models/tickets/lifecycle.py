@@ -7,8 +7,12 @@ form's `result`, or "完成" for a form without one) to the next step; any other
 `next` (default: the step below). A transition may meet clocks, and may be taken at most N times
 before it goes elsewhere (an unsatisfied customer reopens a complaint twice, then it escalates).
 The target "back" is the handoff step the ticket last went through (return, send back, reopen).
+The page's own `notify: {start: [...]}` tells the customer once, when the ticket's run starts.
+A page is checked against what it names outside itself (`References`, from its loader): the
+clocks the deadline rules define for its type, and the templates of each notice's channel.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, get_args
@@ -17,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from models.core.enums import DepartmentKind, TicketStatus, TicketType
+from models.core.errors import input_error, line_of
 from models.tickets.forms import FORMS
 
 DONE = "完成"  # the outcome of a form without a `result` field
@@ -36,7 +41,6 @@ HUMAN_KINDS = {StepKind.handoff, StepKind.review, StepKind.callback}
 
 
 class Audience(StrEnum):
-    agent = "agent"
     customer = "customer"
     department = "department"
     supervisor = "supervisor"
@@ -125,6 +129,7 @@ class LifecycleSpec(BaseModel):
 
     type: TicketType
     title: str
+    notify: dict[Literal["start"], list[Notice]] = {}  # told once, when the ticket's run starts
     steps: list[StepSpec] = Field(min_length=1)
 
     def step(self, key: str) -> StepSpec:
@@ -148,17 +153,30 @@ class LifecycleFileError(ValueError):
         self.path, self.line, self.field = path, line, field
 
 
-def reference_errors(spec: LifecycleSpec) -> list[tuple[tuple, str]]:
-    """Transitions to unknown steps, outcomes a step cannot have, a page without a close."""
+@dataclass(frozen=True)
+class References:
+    """What a page may name outside itself, passed in by its loader: the clocks the deadline
+    rules define, by ticket type, and the message templates, by channel."""
+
+    clocks: frozenset[tuple[TicketType, str]]
+    templates: frozenset[tuple[str, str]]  # (channel, name)
+
+    def clocks_of(self, ticket_type: TicketType) -> list[str]:
+        return sorted(name for kind, name in self.clocks if kind == ticket_type)
+
+
+def reference_errors(spec: LifecycleSpec, refs: References) -> list[tuple[tuple, str]]:
+    """Transitions to unknown steps, outcomes a step cannot have, a page without a close; clocks
+    no deadline rule of the type defines, templates missing for their channel."""
     keys = [s.key for s in spec.steps]
-    errors: list[tuple[tuple, str]] = []
+    errors = _notice_errors(("notify",), spec.notify, refs, has_department=False)
     for i, step in enumerate(spec.steps):
+        errors += _clock_errors(spec, step, i, refs)
+        errors += _notice_errors(("steps", i, "notify"), step.notify, refs,
+                                 has_department=step.to is not None)
         if keys.count(step.key) > 1:
             errors.append((("steps", i, "key"), f"step key {step.key!r} is used twice"))
-        targets = [(("steps", i, "when", o), t) for o, t in step.when.items()]
-        if step.next is not None:
-            targets.append((("steps", i, "next"), step.next))
-        for loc, transition in targets:
+        for loc, transition in _transitions(step, i):
             for target in (transition.to, transition.then):
                 if target is not None and target != BACK and target not in keys:
                     errors.append((loc, f"unknown step {target!r}"))
@@ -175,7 +193,39 @@ def reference_errors(spec: LifecycleSpec) -> list[tuple[tuple, str]]:
     return errors
 
 
-def read_lifecycle(path: Path) -> LifecycleSpec:
+def _transitions(step: StepSpec, i: int) -> list[tuple[tuple, Transition]]:
+    """The step's declared transitions, each with where it stands in the page."""
+    found = [(("steps", i, "when", o), t) for o, t in step.when.items()]
+    return found + ([(("steps", i, "next"), step.next)] if step.next is not None else [])
+
+
+def _clock_errors(spec: LifecycleSpec, step: StepSpec, i: int,
+                  refs: References) -> list[tuple[tuple, str]]:
+    known = refs.clocks_of(spec.type)
+    named = [(("steps", i, "clock"), step.clock)] if step.clock else []
+    named += [((*loc, "meets", j), clock) for loc, t in _transitions(step, i)
+              for j, clock in enumerate(t.meets)]
+    return [(loc, f"no deadline rule of {spec.type.value} defines the clock {clock!r}; its clocks: "
+                  f"{', '.join(known) or 'none'}") for loc, clock in named if clock not in known]
+
+
+def _notice_errors(loc: tuple, notify: dict[str, list[Notice]], refs: References, *,
+                   has_department: bool) -> list[tuple[tuple, str]]:
+    errors = []
+    for stage, notices in notify.items():
+        for j, notice in enumerate(notices):
+            if (notice.channel, notice.template) not in refs.templates:
+                errors.append(((*loc, stage, j, "template"),
+                               f"no template {notice.channel}/{notice.template}.txt"))
+            if notice.to == Audience.department and not has_department:
+                errors.append(((*loc, stage, j, "to"), "this step goes to no department"))
+            if stage == "start" and notice.to != Audience.customer:
+                errors.append(((*loc, stage, j, "to"),
+                               "at the start only the customer is told: no one holds it yet"))
+    return errors
+
+
+def read_lifecycle(path: Path, refs: References) -> LifecycleSpec:
     """Parse and check one declaration, or raise LifecycleFileError naming file, line and field."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -189,11 +239,10 @@ def read_lifecycle(path: Path) -> LifecycleSpec:
     try:
         spec = LifecycleSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p in _UNION_TAGS))
-        raise LifecycleFileError(path, line_of(root, loc), _field(loc),
-                                 first["msg"].removeprefix("Value error, ")) from exc
-    for loc, message in reference_errors(spec):
+        loc = tuple(p for p in exc.errors()[0]["loc"]
+                    if not (isinstance(p, str) and p in _UNION_TAGS))
+        raise LifecycleFileError(path, line_of(root, loc), _field(loc), input_error(exc).en) from exc
+    for loc, message in reference_errors(spec, refs):
         raise LifecycleFileError(path, line_of(root, loc), _field(loc), message)
     if path.stem != spec.type.value:
         raise LifecycleFileError(path, line_of(root, ("type",)), "type",
@@ -210,31 +259,19 @@ def _field(loc: tuple) -> str:
     return ".".join(str(p) for p in loc) or "document"
 
 
-def line_of(node, loc: tuple) -> int:
-    """The 1-based line of the deepest YAML node `loc` reaches."""
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if found is None:
-                break
-            line, node = found[0].start_mark.line + 1, found[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
-                and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def load_lifecycles(folder: Path) -> dict[TicketType, LifecycleSpec]:
+def load_lifecycles(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
     """Every declaration in `folder`, each checked; every ticket type must have one."""
-    specs = {spec.type: spec for spec in map(read_lifecycle, sorted(folder.glob("*.yaml")))}
+    specs = {spec.type: spec for spec in (read_lifecycle(path, refs)
+                                          for path in sorted(folder.glob("*.yaml")))}
     missing = [t.value for t in TicketType if t not in specs]
     if missing:
         raise LifecycleFileError(folder, 0, "type", f"no declaration for {', '.join(missing)}")
     return specs
+
+
+def step_keys(specs: dict[TicketType, LifecycleSpec]) -> set[str]:
+    """Every step key some declaration uses, for settings that name steps."""
+    return {step.key for spec in specs.values() for step in spec.steps}
 
 
 class Walk:

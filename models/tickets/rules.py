@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.core.base import Base, enum_column
 from models.core.enums import AreaKind, SpanUnit, TicketType
+from models.core.errors import InputError, input_error
 from models.tickets.calendar import WorkCalendar, add_natural
 
 DEFAULT_RULES_FILE = Path(__file__).parents[1] / "data" / "deadline_rules.yaml"
@@ -89,29 +90,37 @@ class RuleSet(BaseModel):
 def parse_span(text: str) -> tuple[int, SpanUnit]:
     parts = text.split()
     if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in SpanUnit.__members__:
-        raise ValueError(f"span must read like '45 minutes', '24 hours' or '4 working_days': {text!r}")
+        raise InputError("span", "时长应写作“45 minutes”“24 hours”或“4 working_days”",
+                         f"span must read like '45 minutes', '24 hours' or '4 working_days': "
+                         f"{text!r}")
     return int(parts[0]), SpanUnit(parts[1])
 
 
 def natural_span(text: str) -> str:
     if parse_span(text)[1] == SpanUnit.working_days:
-        raise ValueError("an about-to-expire window is natural time: minutes or hours")
+        raise InputError("warn", "临期提醒时长按自然时间计，只能用 minutes 或 hours",
+                         "an about-to-expire window is natural time: minutes or hours")
     return text
 
 
 class RuleFileError(ValueError):
-    pass
+    """A bad rule file: its path, the field and why (`zh` says it in Chinese)."""
+
+    def __init__(self, path: Path, field: str, zh: str, en: str):
+        super().__init__(f"{path}: {field}: {en}")
+        self.zh = f"{field}：{zh}"
 
 
 def read_rule_file(path: Path) -> list[DeadlineRule]:
     try:
         ruleset = RuleSet.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleFileError(f"{path}: {exc}") from exc
+    except OSError as exc:
+        raise RuleFileError(path, "file", "文件无法读取", str(exc)) from exc
+    except yaml.YAMLError as exc:
+        raise RuleFileError(path, "yaml", "YAML 格式错误", str(exc)) from exc
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RuleFileError(f"{path}: {where}: {first['msg']}") from exc
+        error = input_error(exc, RuleSet)
+        raise RuleFileError(path, error.field, error.zh, error.en) from exc
     rows = []
     for spec in ruleset.rules:
         value, unit = parse_span(spec.span)

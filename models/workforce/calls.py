@@ -3,7 +3,9 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.core.errors import InputError
 
 # Column names as the telephony systems export them, in Chinese, mapped to ours.
 HEADERS = {
@@ -33,7 +35,7 @@ class CallRow(BaseModel):
             return True
         if text in NO:
             return False
-        raise ValueError("expected 1/0, 是/否 or 接通/放弃")
+        raise InputError("", "须为 1/0、是/否 或 接通/放弃", "expected 1/0, 是/否 or 接通/放弃")
 
 
 def column_name(header: str) -> str:
@@ -48,10 +50,3 @@ def parse_call_row(raw: dict, timezone: str) -> CallRow:
     if row.offered_at.tzinfo is None:
         row.offered_at = row.offered_at.replace(tzinfo=ZoneInfo(timezone))
     return row
-
-
-def row_error(exc: ValidationError) -> tuple[str, str]:
-    """The first bad field of a row and why."""
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or "row"
-    return field, first["msg"].removeprefix("Value error, ")

@@ -1,17 +1,17 @@
 """The centre's workforce settings (targets, shift templates, rest rules, alert levels): data,
 validated here, read from models/data/workforce.yaml or the file GRIDLINE_WORKFORCE_FILE names."""
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import time
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from models.core.enums import StaffRole
-from models.core.errors import InputError
-from models.tickets.intake import as_input_error
+from models.core.errors import InputError, input_error, line_of
 from models.workforce.staffing import Target
 
 DEFAULT_FILE = Path(__file__).parents[1] / "data" / "workforce.yaml"
@@ -64,17 +64,15 @@ class WorkforceConfig(BaseModel):
     def slots(self) -> int:
         return 24 * 60 // self.interval_minutes
 
-    @field_validator("groups")
-    @classmethod
-    def _every_group_target_is_valid(cls, groups: dict[str, dict], info: ValidationInfo):
-        default = info.data.get("default_target", Target())
-        for group, differences in groups.items():  # a bad value fails the load, not a night run
+    @model_validator(mode="after")
+    def _every_group_target_is_valid(self):
+        for group, differences in self.groups.items():  # a bad value fails the load, not a night run
             try:
-                replace(default, **differences)
+                replace(self.default_target, **differences)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                raise ValueError(f"{'.'.join(map(str, (group, *first['loc'])))}: {first['msg']}") from None
-        return groups
+                error = input_error(exc)
+                raise InputError(f"groups.{group}.{error.field}", error.zh, error.en) from None
+        return self
 
     def target(self, group: str) -> Target:
         return replace(self.default_target, **self.groups.get(group, {}))
@@ -83,13 +81,29 @@ class WorkforceConfig(BaseModel):
         return next((a for a in self.alerts if a.indicator == indicator), None)
 
 
-def load_workforce_config(path: Path | None = None) -> WorkforceConfig:
+def load_workforce_config(path: Path | None = None, *,
+                          steps: Callable[[], set[str]] | None = None) -> WorkforceConfig:
+    """The settings, checked; `callback_steps` must name steps of the lifecycles, whose keys
+    `steps` gives (asked once the file itself is valid). A bad value names the file, its line
+    and the field."""
     path = path or DEFAULT_FILE
     try:
-        return WorkforceConfig.model_validate(yaml.safe_load(path.read_text("utf-8")))
+        text = path.read_text("utf-8")
+        root = yaml.compose(text)
+        config = WorkforceConfig.model_validate(yaml.safe_load(text))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError("workforce_file", "排班配置文件无法读取", f"{path}: {exc}") from None
     except ValidationError as exc:
-        error = as_input_error(exc)
-        raise InputError(f"{path.name}: {error.field}", f"排班配置无效（{error.zh}）",
-                         error.en) from None
+        error = input_error(exc, WorkforceConfig)
+        raise _bad(path, root, error.field, error.zh, error.en) from None
+    known = steps() if steps is not None else set(config.callback_steps)
+    for i, key in enumerate(config.callback_steps):
+        if key not in known:
+            raise _bad(path, root, f"callback_steps.{i}", f"没有这个流程环节：{key}",
+                       f"no lifecycle has a step {key!r}")
+    return config
+
+
+def _bad(path: Path, root: yaml.Node | None, field: str, zh: str, en: str) -> InputError:
+    line = line_of(root, tuple(field.split(".")))
+    return InputError(f"{path.name}:{line}: {field}", f"排班配置无效（{zh}）", en)

@@ -15,7 +15,7 @@ from models.core.formatting import span_text
 from models.org.organisation import Staff
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
-from tasks.messaging.outbox import Intent, enqueue_many
+from tasks.messaging.outbox import Intent, enqueue_many, messages_to
 
 
 def database_now(session: Session) -> datetime:
@@ -151,16 +151,10 @@ def _reminders(clock: Row, verdict: Assessment, now: datetime, person: Person | 
         if person is None:  # nobody answers for it: the duty manager does, at once
             plan += [(manager, f"unowned:duty:{i}:{verdict.repeat}", "escalation")
                      for i, manager in enumerate(duty)]
-    intents = []
-    for target, stage_key, template in plan:
-        if target is None:
-            continue
-        for channel, address in (("sms", target.phone), ("email", target.email)):
-            if address:
-                intents.append(Intent(key=f"audit:clock:{clock.id}:{stage_key}:{channel}",
-                                      channel=channel, recipient=address, template=template,
-                                      context=context, ticket_id=clock.ticket_id, urgent=True))
-    return intents
+    return [intent for target, stage_key, template in plan if target is not None
+            for intent in messages_to(target, key=f"audit:clock:{clock.id}:{stage_key}",
+                                      template=template, context=context,
+                                      ticket_id=clock.ticket_id, urgent=True)]
 
 
 class Records:
@@ -225,10 +219,10 @@ def check_clock(session: Session, *, machine_now: datetime, policy: AuditPolicy,
     hour = pendulum.instance(db_now).in_timezone(timezone).format("YYYYMMDDHH")
     admins = session.scalars(select(Staff).where(Staff.role == StaffRole.admin)).all()
     enqueue_many(session, [
-        Intent(key=f"audit:clock-skew:{hour}:{admin.id}:{channel}", channel=channel,
-               recipient=address, template="clock_skew", context=context, urgent=True)
-        for admin in admins for channel, address in (("sms", admin.phone), ("email", admin.email))
-        if address], now=db_now, timezone=timezone)
+        intent for admin in admins
+        for intent in messages_to(admin, key=f"audit:clock-skew:{hour}:{admin.id}",
+                                  template="clock_skew", context=context, urgent=True)],
+        now=db_now, timezone=timezone)
     return ClockCheck(db_now, skew, False)
 
 

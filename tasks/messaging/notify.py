@@ -1,4 +1,4 @@
-"""Who a lifecycle step tells, and what: the one place the lifecycle hands messages to the outbox."""
+"""Who a lifecycle tells, and what: the one place the lifecycle hands messages to the outbox."""
 
 from datetime import datetime
 
@@ -12,34 +12,36 @@ from models.tickets.ticket import Step, Ticket
 from tasks.messaging.outbox import enqueue
 
 
-def notify(session: Session, ticket: Ticket, step: Step, notices: list[Notice], stage: str,
-           now: datetime) -> None:
-    """Queue each notice once: the key is the step row's id, so a re-run queues nothing more."""
+def notify(session: Session, ticket: Ticket, step: Step | None, notices: list[Notice],
+           stage: str, now: datetime) -> None:
+    """Queue each notice once: the key is the step row's id (the ticket's at the start, when
+    there is no step), so a re-run queues nothing more."""
+    owner = f"step:{step.id}" if step is not None else f"ticket:{ticket.id}"
     for notice in notices:
-        staff = None if notice.to == Audience.customer else _staff_for(session, ticket, step,
-                                                                        notice.to)
         if notice.to == Audience.customer:
             recipient = ticket.caller_phone if notice.channel == "sms" else None
         else:
+            staff = _staff_for(session, step, notice.to)
             recipient = staff and (staff.phone if notice.channel == "sms" else staff.email)
         if not recipient:
             continue  # no one to tell on that channel (a customer has no e-mail on file)
-        enqueue(session, key=f"step:{step.id}:{stage}:{notice.to}:{notice.channel}",
+        enqueue(session, key=f"{owner}:{stage}:{notice.to}:{notice.channel}",
                 channel=notice.channel, recipient=recipient, template=notice.template,
                 context=_context(ticket, step), now=now, ticket_id=ticket.id,
-                step_id=step.id, to_customer=notice.to == Audience.customer,
+                step_id=step.id if step is not None else None,
+                to_customer=notice.to == Audience.customer,
                 urgent=ticket.urgency != Urgency.normal)
 
 
-def _staff_for(session: Session, ticket: Ticket, step: Step, audience: Audience) -> Staff | None:
-    if step.assignee is not None and audience in (Audience.department, Audience.supervisor):
+def _staff_for(session: Session, step: Step, audience: Audience) -> Staff | None:
+    """The step's assignee; else the head of its department, or the centre's duty supervisor."""
+    if step.assignee is not None:
         return step.assignee
-    if audience == Audience.department and step.department is not None:
-        return _first(session, step.department.id, StaffRole.head)
+    if audience == Audience.department:
+        return step.department and _first(session, step.department.id, StaffRole.head)
     centre = session.scalar(select(Department).where(
         Department.kind == DepartmentKind.service_centre).order_by(Department.id))
-    role = StaffRole.supervisor if audience == Audience.supervisor else StaffRole.agent
-    return centre and _first(session, centre.id, role)
+    return centre and _first(session, centre.id, StaffRole.supervisor)
 
 
 def _first(session: Session, department_id: int, role: StaffRole) -> Staff | None:
@@ -47,12 +49,13 @@ def _first(session: Session, department_id: int, role: StaffRole) -> Staff | Non
         Staff.department_id == department_id, Staff.role == role).order_by(Staff.id))
 
 
-def _context(ticket: Ticket, step: Step) -> dict:
-    """What any lifecycle template may say about the ticket and the step."""
+def _context(ticket: Ticket, step: Step | None) -> dict:
+    """What any lifecycle template may say about the ticket and the step: `deadline` is the
+    step's due time, or the ticket's last one (what the customer is promised)."""
     latest_due = max((c.due_at for c in ticket.clocks), default=ticket.received_at)
     return {
         "ticket_no": ticket.number, "ticket_type": ticket.type.label, "content": ticket.content,
         "address": ticket.address, "customer_phone": ticket.caller_phone,
-        "deadline": step.due_at or latest_due,
-        "department": step.department.name if step.department else "",
+        "deadline": (step.due_at if step is not None else None) or latest_due,
+        "department": step.department.name if step is not None and step.department else "",
     }

@@ -8,7 +8,7 @@ claimed again: at least once, never lost.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,20 @@ class Intent:
     step_id: int | None = None
     to_customer: bool = False
     urgent: bool = False
+
+
+class Reachable(Protocol):
+    phone: str | None
+    email: str | None
+
+
+def messages_to(person: Reachable, *, key: str, template: str, context: dict[str, Any],
+                ticket_id: int | None = None, urgent: bool = False) -> list[Intent]:
+    """Telling one person: an SMS to their phone and an e-mail to their address, whichever they
+    have, keyed `<key>:sms` and `<key>:email`. Queue them with `enqueue_many`."""
+    return [Intent(key=f"{key}:{channel}", channel=channel, recipient=address, template=template,
+                   context=context, ticket_id=ticket_id, urgent=urgent)
+            for channel, address in (("sms", person.phone), ("email", person.email)) if address]
 
 
 def _values(intent: Intent, now: datetime, policy: DeliveryPolicy,

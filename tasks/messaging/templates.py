@@ -55,6 +55,13 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
     return env
 
 
+@lru_cache(maxsize=4)
+def template_names(folder: Path = TEMPLATES_DIR) -> frozenset[tuple[str, str]]:
+    """(channel, name) of every message template: sms/<name>.txt and email/<name>.txt."""
+    return frozenset((channel.value, path.stem) for channel in MessageChannel
+                     for path in (folder / channel.value).glob("*.txt"))
+
+
 @lru_cache(maxsize=64)
 def _html_template(env: Environment, template: str) -> Template:
     """Chosen once per template: a missing file costs a failed look-up on disk every time."""

@@ -9,12 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
-from models.core.errors import InputError
+from models.core.errors import InputError, StepFormError
 from models.org.organisation import Department, Region, Staff
-from models.tickets.forms import StepFormError, validate_form
-from models.tickets.lifecycle import DONE, LifecycleSpec, StepKind, StepSpec
+from models.tickets.forms import validate_form
+from models.tickets.lifecycle import DONE, LifecycleSpec, References, StepKind, StepSpec
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.messaging.notify import notify
+from tasks.messaging.templates import template_names
+from tasks.tickets.rule_store import rule_clocks
 
 SYSTEM = "系统"
 
@@ -25,6 +27,18 @@ class StepNotOpen(InputError):
     def __init__(self, step: Step):
         super().__init__("step", f"环节 {step.step_key} 已由他人办结，无需重复提交",
                          f"step {step.step_key!r} was completed by someone else a moment ago")
+
+
+def lifecycle_references(session: Session) -> References:
+    """What the pages may name: the clocks of the deadline rules in the database (the default
+    set's while it holds none) and the message templates."""
+    return References(clocks=rule_clocks(session), templates=template_names())
+
+
+def acknowledge(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, now: datetime) -> None:
+    """The run starts: tell whom the page tells at the start (the customer's receipt, with the
+    number and the promised deadline), once however often the run starts again."""
+    notify(session, ticket, None, lifecycle.notify.get("start", []), "start", now)
 
 
 def outcome_of(step: Step) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from models.core.enums import TicketStatus
-from models.core.errors import InputError
+from models.core.errors import InputError, input_error
 from models.org.organisation import Region
 from models.tickets.marketing import ExportMapping, ExportRow, parse_export_time
 from models.tickets.rules import span_minutes
@@ -38,8 +38,12 @@ def read_mapping(path: Path | None) -> ExportMapping:
         return ExportMapping()
     try:
         return ExportMapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
+    except (OSError, yaml.YAMLError) as exc:
         raise InputError("mapping", "列映射文件无效", f"bad mapping file {path}: {exc}") from None
+    except ValidationError as exc:
+        error = input_error(exc, ExportMapping)
+        raise InputError(f"mapping.{error.field}", f"列映射文件无效（{error.zh}）",
+                         f"bad mapping file {path}: {error.en}") from None
 
 
 def parse_row(values: dict, mapping: ExportMapping, timezone: str) -> ExportRow:
@@ -71,9 +75,8 @@ def parse_row(values: dict, mapping: ExportMapping, timezone: str) -> ExportRow:
                          responsible_phone=cell(mapping.responsible_phone),
                          region=cell(mapping.region) or None, **times)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"]))
-        raise ValueError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+        error = input_error(exc, ExportRow)
+        raise ValueError(f"字段 {error.field}：{error.zh} | field {error.field}: {error.en}") from None
 
 
 def import_export(session: Session, path: Path, *, mapping: ExportMapping, now: datetime,

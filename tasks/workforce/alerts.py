@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.enums import DepartmentKind, StaffRole
-from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Staff
 from models.workforce.config import AlertLevel, AlertRule, WorkforceConfig
 from models.workforce.tables import IndicatorReading, RosterShift
-from tasks.messaging.outbox import enqueue
+from tasks.messaging.outbox import enqueue_many, messages_to
 from tasks.workforce.planning import required_per_interval
 
 RATIO_INDICATORS = {"staffing_ratio", "answer_rate"}
@@ -27,16 +26,13 @@ def recipients(session: Session, roles: list[StaffRole]) -> list[Staff]:
 
 
 def _notify(session: Session, *, key: str, rule: AlertRule, level: AlertLevel, context: dict,
-            now: datetime) -> list[OutboxMessage]:
+            now: datetime) -> int:
     context = {"level_label": level.label, "rule_label": rule.label, **context}
-    sent = []
-    for person in recipients(session, level.notify):
-        for channel, address in (("sms", person.phone), ("email", person.email)):
-            if address:
-                sent.append(enqueue(session, key=f"{key}:L{level.level}:{person.id}:{channel}",
-                                    channel=channel, recipient=address, template="workforce_alert",
-                                    context=context, now=now, urgent=True))
-    return sent
+    return enqueue_many(session, [
+        intent for person in recipients(session, level.notify)
+        for intent in messages_to(person, key=f"{key}:L{level.level}:{person.id}",
+                                  template="workforce_alert", context=context, urgent=True)],
+        now=now)
 
 
 def _shown(indicator: str, value: float) -> str:

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.workforce.calls import column_name, parse_call_row, row_error
+from models.core.errors import input_error
+from models.workforce.calls import CallRow, column_name, parse_call_row
 from models.workforce.forecast import History
 from models.workforce.tables import CallRecord
 from tasks.core import spreadsheets
@@ -39,8 +40,9 @@ def import_calls(session: Session, rows: Iterator[tuple[int, dict]], timezone: s
         try:
             row = parse_call_row(raw, timezone)
         except ValidationError as exc:
-            bad_field, reason = row_error(exc)
-            report.bad.append({"row": number, "field": bad_field, "reason": reason})
+            error = input_error(exc, CallRow)
+            report.bad.append({"row": number, "field": error.field,
+                               "reason": f"{error.zh} | {error.en}"})
             continue
         if row.call_id:
             if row.call_id in seen:

@@ -14,7 +14,7 @@ from models.org.organisation import Staff
 from models.tickets.ticket import Event, Step
 from models.workforce.config import WorkforceConfig
 from models.workforce.tables import HandoverItem, RosterShift
-from tasks.messaging.outbox import enqueue
+from tasks.messaging.outbox import enqueue_many, messages_to
 
 
 def neighbouring_changes(at: datetime, changes: list[time], timezone: str) -> tuple[datetime, datetime]:
@@ -77,6 +77,7 @@ def hand_over(session: Session, *, change_at: datetime, config: WorkforceConfig,
                           detail={"step_id": step.id, "to_staff": to.code}))
     session.add_all(items)
     session.flush()
+    lists = []
     for person in receivers:
         mine = [i for i in items if i.to_staff_id == person.id]
         if not mine:
@@ -84,9 +85,7 @@ def hand_over(session: Session, *, change_at: datetime, config: WorkforceConfig,
         context = {"name": person.name, "change_at": change_at, "items": [{
             "kind": "回访" if i.kind == "callback" else "待办", "ticket_no": i.step.ticket.number,
             "content": i.step.ticket.content, "due_at": i.step.due_at} for i in mine]}
-        for channel, address in (("sms", person.phone), ("email", person.email)):
-            if address:
-                enqueue(session, key=f"handover:{change_at.isoformat()}:{person.id}:{channel}",
-                        channel=channel, recipient=address, template="handover_list",
-                        context=context, now=now)
+        lists += messages_to(person, key=f"handover:{change_at.isoformat()}:{person.id}",
+                             template="handover_list", context=context)
+    enqueue_many(session, lists, now=now)
     return Handover(change_at, items, receivers)

@@ -41,8 +41,8 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
     if phone and "phone" not in errors:
         try:
             phone = normalise_phone(phone)
-        except ValueError:
-            errors["phone"] = "电话号码无效"
+        except InputError as exc:
+            errors["phone"] = exc.zh
     if phone and "phone" not in errors:
         lookup = start_lookup(session, me.staff.id, phone, now=now,
                               per_minute=config.lookups_per_minute)
