@@ -39,8 +39,8 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         prefect.start_server()
         typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
         prefect.deploy()
-        prefect.start_worker()
-        typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
+        prefect.start_workers()
+        typer.echo("已部署工单流程并启动执行器 | deployments applied, workers started; "
                    f"logs in {settings.var_dir}")
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
             [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
@@ -48,7 +48,11 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
                    f"({settings.portal.workers} 个进程 | worker processes)")
         typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")
         typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
-        while prefect.alive() and portal.poll() is None:
+        while True:
+            for pool in prefect.restart_drained():  # a lifecycle worker at its bound exits 0
+                typer.echo(f"执行器已重启 | the {pool} worker was restarted after its bound")
+            if not (prefect.alive() and portal.poll() is None):
+                break
             time.sleep(1)
         typer.echo("Prefect 或门户进程已退出 | a Prefect or portal process exited; see the logs",
                    err=True)
