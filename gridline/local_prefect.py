@@ -38,9 +38,10 @@ class LocalPrefect:
         self.server: subprocess.Popen | None = None
         self.workers: list[tuple[str, subprocess.Popen]] = []  # (pool, process)
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
-        return subprocess.Popen([sys.executable, "-m", "prefect", *args], env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "prefect", *args],
+                                env=self.env | (env or {}),
                                 cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT if log else None,
                                 start_new_session=True)
 
@@ -116,11 +117,14 @@ class LocalPrefect:
         for pool in WORKER_TYPES:
             self.start_worker(pool)
 
-    def start_worker(self, pool: str = LIFECYCLE_POOL, name: str | None = None) -> None:
+    def start_worker(self, pool: str = LIFECYCLE_POOL, name: str | None = None,
+                     env: dict[str, str] | None = None) -> subprocess.Popen:
         """One more worker on the pool (a second lifecycle worker shares its runs)."""
         args = ["worker", "start", "--pool", pool, "--type", WORKER_TYPES[pool]]
-        self.workers.append((pool, self._spawn(f"worker-{pool}", *args,
-                                               *(["--name", name] if name else []))))
+        worker = self._spawn(f"worker-{pool}", *args, *(["--name", name] if name else []),
+                             env=env)
+        self.workers.append((pool, worker))
+        return worker
 
     def kill_worker(self, pool: str = LIFECYCLE_POOL) -> None:
         """Kill the pool's workers outright, as a crash or a reboot would."""

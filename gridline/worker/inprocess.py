@@ -119,10 +119,6 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
         with anyio.CancelScope() as self._stop_scope:  # cancelled once drained (memory bound)
             await super().start(*args, **kwargs)
 
-    async def teardown(self, *exc_info: Any) -> None:
-        with anyio.CancelScope(shield=True):  # a drained stop still deregisters and closes
-            await super().teardown(*exc_info)
-
     async def get_and_submit_flow_runs(self) -> list[FlowRun]:
         if self._draining:
             if not self._executing and self.limiter.borrowed_tokens == 0:
@@ -188,7 +184,7 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
             cached = self._flows.get(key)
             if cached is not None and cached[0] == configuration.deployment_version:
                 return cached[1]
-            flow = await load_flow_from_flow_run(self.client, flow_run)
+            flow = await load_flow_from_flow_run(flow_run)  # its own client
             self._flows[key] = (configuration.deployment_version, flow)
             self._logger.info("Loaded flow %r for deployment %s (%s)", flow.name, key,
                               "reloaded" if cached else "first use")
