@@ -8,6 +8,7 @@ from uuid import UUID
 import httpx
 import pytest
 from prefect import get_client
+from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelling
 from sqlalchemy import create_engine, text
@@ -129,3 +130,13 @@ def test_a_worker_at_its_execution_bound_drains_exits_cleanly_and_is_restarted(l
     assert live.prefect.restart_drained() == [LIFECYCLE_POOL]
     drive(capsys, live.db_url, {number: [("handle", REPLY), REPLIED]})
     wait_closed(live.db_url, [number])
+
+
+def test_a_changed_deployment_is_loaded_again_before_its_next_run(live, capsys):
+    """After the drain above, one worker: it has the suggestion flow loaded already."""
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("lifecycle/suggestion")
+        client.update_deployment(deployment.id, DeploymentUpdate(description="建议工单流程（新版）"))
+    number = create(capsys, "suggestion")
+    wait_until_waiting(live.db_url, number, "handle", timeout=90)
+    assert f"Loaded flow 'lifecycle' for deployment {deployment.id} (reloaded)" in worker_log(live)

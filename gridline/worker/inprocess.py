@@ -33,7 +33,12 @@ import anyio.abc
 from prefect.context import SettingsContext, get_settings_context
 from prefect.events import emit_event
 from prefect.flows import load_flow_from_flow_run
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings
+from prefect.settings import (
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    PREFECT_WORKER_ENABLE_CANCELLATION,
+    get_current_settings,
+    temporary_settings,
+)
 from prefect.states import State
 from prefect.workers.base import (
     BaseJobConfiguration,
@@ -206,6 +211,12 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
         # it, so it keeps watching until the execution ends.
         if flow_run.id in self._executing and self._cancelling_observer is not None:
             self._cancelling_observer.add_in_flight_flow_run_id(flow_run.id)
+
+    async def _setup_cancellation_observer(self) -> None:
+        # Prefect watches for Cancelling only when asked (it then stops runs still pending): this
+        # worker always does, to stop the runs it executes.
+        with temporary_settings({PREFECT_WORKER_ENABLE_CANCELLATION: True}):
+            await super()._setup_cancellation_observer()
 
     async def _cancel_run(self, flow_run_id: UUID) -> None:
         execution = self._executing.get(flow_run_id)
