@@ -128,7 +128,7 @@ class LocalPrefect:
 
     def kill_worker(self, pool: str = LIFECYCLE_POOL) -> None:
         """Kill the pool's workers outright, as a crash or a reboot would."""
-        for worker in self._workers_of(pool):
+        for worker in [w for p, w in self.workers if p == pool]:
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait()
         self.workers = [(p, w) for p, w in self.workers if p != pool]
@@ -141,9 +141,6 @@ class LocalPrefect:
             self.workers.remove((pool, worker))
             self.start_worker(pool)
         return [pool for pool, _ in drained]
-
-    def _workers_of(self, pool: str) -> list[subprocess.Popen]:
-        return [worker for p, worker in self.workers if p == pool]
 
     def stop(self) -> None:
         """Stop the workers, then the server (a worker whose server is gone retries for long)."""
