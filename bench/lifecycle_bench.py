@@ -67,9 +67,12 @@ def main() -> None:
     cluster.start()
     try:
         run(cluster, free_port(), root, args.n, args.limit)
+        shutil.rmtree(root, ignore_errors=True)
+    except BaseException:
+        print(f"logs kept in {root}", file=sys.stderr)
+        raise
     finally:
         cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(cluster_root, ignore_errors=True)
 
 
@@ -153,13 +156,16 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
         with temporary_settings({PREFECT_API_URL: prefect.api_url}):
             with get_client(sync_client=True) as client:
                 client.update_work_pool(POOL, WorkPoolUpdate(concurrency_limit=limit))
-            variables = pool_job_variables(PROJECT_ROOT)
+            # Started as the scheduled flows are, but plain Prefect: no heartbeats, which the
+            # crashed-run automation reads (a heartbeat that reaches the server after the run's
+            # Suspended event, as it may from a loaded machine, has it crash a waiting run).
+            variables = {"command": pool_job_variables(PROJECT_ROOT)["command"]}
             source = bare_lifecycle.from_source(
                 source=str(PROJECT_ROOT), entrypoint="bench/lifecycle_bench.py:bare_lifecycle")
             source.deploy(name="bare", work_pool_name=POOL, print_next_steps=False,
-                          job_variables=variables)  # started as the scheduled flows are
+                          job_variables=variables)
             source.deploy(name="bare-inprocess", work_pool_name=LIFECYCLE_POOL,
-                          print_next_steps=False, job_variables={"env": variables["env"]})
+                          print_next_steps=False)
             prefect.start_workers()
             print(f"N={n} per side, {limit} executions at once per worker, "
                   f"{EXECUTIONS} executions per run", flush=True)
@@ -271,7 +277,8 @@ def timed(start, resume) -> float:
                 elif run.state.is_paused():
                     resume(str(run.id))
                 elif run.state.is_final():
-                    raise RuntimeError(f"run {run.name} ended {run.state.type}")
+                    raise RuntimeError(f"run {run.name} ended {run.state.type}: "
+                                       f"{run.state.message}")
             time.sleep(0.5)
     return time.monotonic() - began
 
