@@ -156,6 +156,10 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
         with temporary_settings({PREFECT_API_URL: prefect.api_url}):
             with get_client(sync_client=True) as client:
                 client.update_work_pool(POOL, WorkPoolUpdate(concurrency_limit=limit))
+                # The crashed-run automation off: on this loaded machine it crashed waiting bare
+                # runs of the process worker (a late heartbeat); the script watches the runs here.
+                for automation in client.read_automations():
+                    client.delete_automation(automation.id)
             # Started as the scheduled flows are, but plain Prefect: no heartbeats, which the
             # crashed-run automation reads (a heartbeat that reaches the server after the run's
             # Suspended event, as it may from a loaded machine, has it crash a waiting run).
