@@ -1,19 +1,23 @@
-"""Complaint lifecycles against a bare Prefect flow with as many tasks and suspends, same server.
+"""Issue #13's three sides, in one run on one server and database: a bare Prefect flow with a
+lifecycle's shape (4 suspends, 5 tasks) on the process worker, the same flow on the in-process
+worker (gridline-inprocess), and Gridline's complaint lifecycle on the in-process worker.
 
     .venv/bin/python bench/lifecycle_bench.py [N] [--limit K]
 
-Starts a PostgreSQL cluster, a Prefect server on it and a process worker (pool concurrency K),
-then pushes N bare flows (4 suspends, 5 tasks each) and N complaint tickets (contact, handle,
-review, callback: 4 suspends, then close) through, each resumed by a script as soon as it waits.
-Prints tickets per minute for each and the ratio of Gridline's time to the bare flow's.
+Starts a PostgreSQL cluster, a Prefect server on it and both workers (K executions at once each),
+pushes N runs through each side, each resumed by a script as soon as it waits, and prints per
+side: runs (tickets) a minute, and CPU seconds per execution of the worker (with the engine
+processes it started) and of the server; then the ratios.
 """
 
 import argparse
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, task
@@ -63,23 +67,64 @@ def main() -> None:
     cluster.start()
     try:
         run(cluster, free_port(), root, args.n, args.limit)
+        shutil.rmtree(root, ignore_errors=True)
+    except BaseException:
+        print(f"logs kept in {root}", file=sys.stderr)
+        raise
     finally:
         cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(cluster_root, ignore_errors=True)
 
 
-def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
-    import os
+EXECUTIONS = STEPS + 1  # per run: up to each wait, then to the end
 
+
+def group_cpu(pgid: int) -> float:
+    """CPU seconds of a process group: live members, and the children they have reaped."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Side:
+    name: str
+    seconds: float
+    worker_cpu: float
+    server_cpu: float
+    n: int
+
+    def line(self) -> str:
+        per = self.n * EXECUTIONS
+        return (f"{self.name:34s} {self.seconds:7.1f} s {self.n / self.seconds * 60:7.1f}/min  "
+                f"worker {self.worker_cpu / per:6.3f} s  server {self.server_cpu / per:6.3f} s "
+                "CPU per execution")
+
+
+def measure(name: str, n: int, prefect, pool: str, start, resume) -> Side:
+    worker_pid = next(w.pid for p, w in prefect.workers if p == pool)
+    before = group_cpu(worker_pid), group_cpu(prefect.server.pid)
+    seconds = timed(start, resume)
+    side = Side(name, seconds, group_cpu(worker_pid) - before[0],
+                group_cpu(prefect.server.pid) - before[1], n)
+    print(side.line(), flush=True)
+    return side
+
+
+def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
     import pendulum
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolUpdate
-    from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from sqlalchemy import create_engine, text
 
-    from gridline.local_prefect import POOL, LocalPrefect
+    from gridline.local_prefect import LIFECYCLE_POOL, POOL, LocalPrefect
     from models.core.paths import PROJECT_ROOT
     from tasks.core.db import session_scope, upgrade_schema
     from tasks.demo.seed import seed_demo
@@ -103,6 +148,7 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
                            server_database_url=cluster.url("prefect").replace("+psycopg",
                                                                               "+asyncpg"),
                            env={"GRIDLINE_DATABASE_URL": db_url,
+                                "GRIDLINE_WORKER__THREADS": str(limit),
                                 "PREFECT_WORKER_QUERY_SECONDS": "0.5"})
     try:
         prefect.start_server()
@@ -110,21 +156,45 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
         with temporary_settings({PREFECT_API_URL: prefect.api_url}):
             with get_client(sync_client=True) as client:
                 client.update_work_pool(POOL, WorkPoolUpdate(concurrency_limit=limit))
-            bare_lifecycle.from_source(
-                source=str(PROJECT_ROOT), entrypoint="bench/lifecycle_bench.py:bare_lifecycle",
-            ).deploy(name="bare", work_pool_name=POOL, print_next_steps=False,
-                     job_variables=pool_job_variables(PROJECT_ROOT))  # started as ours are
-            prefect.start_worker()
-            bare = timed(lambda: [str(run_deployment("bare-lifecycle/bare", timeout=0,
-                                                     as_subflow=False).id) for _ in range(n)],
-                         resume_bare)
-            print(f"N={n} per side, work pool concurrency {limit}")
-            print(f"bare Prefect flow:  {bare:7.1f} s  {n / bare * 60:6.1f} flows/min", flush=True)
-            gridline = timed(lambda: start_tickets(n), resume_ticket)
+                # The crashed-run automation off: on this loaded machine it crashed waiting bare
+                # runs of the process worker (a late heartbeat); the script watches the runs here.
+                for automation in client.read_automations():
+                    client.delete_automation(automation.id)
+            # Started as the scheduled flows are, but plain Prefect: no heartbeats, which the
+            # crashed-run automation reads (a heartbeat that reaches the server after the run's
+            # Suspended event, as it may from a loaded machine, has it crash a waiting run).
+            variables = {"command": pool_job_variables(PROJECT_ROOT)["command"]}
+            source = bare_lifecycle.from_source(
+                source=str(PROJECT_ROOT), entrypoint="bench/lifecycle_bench.py:bare_lifecycle")
+            source.deploy(name="bare", work_pool_name=POOL, print_next_steps=False,
+                          job_variables=variables)
+            source.deploy(name="bare-inprocess", work_pool_name=LIFECYCLE_POOL,
+                          print_next_steps=False)
+            prefect.start_workers()
+            print(f"N={n} per side, {limit} executions at once per worker, "
+                  f"{EXECUTIONS} executions per run", flush=True)
+            sides = [measure("bare flow, process worker", n, prefect, POOL,
+                             lambda: start_bare("bare", n), resume_bare),
+                     measure("bare flow, in-process worker", n, prefect, LIFECYCLE_POOL,
+                             lambda: start_bare("bare-inprocess", n), resume_bare),
+                     measure("Gridline complaint, in-process", n, prefect, LIFECYCLE_POOL,
+                             lambda: start_tickets(n), resume_ticket)]
     finally:
         prefect.stop()
-    print(f"Gridline complaint: {gridline:7.1f} s  {n / gridline * 60:6.1f} tickets/min")
-    print(f"ratio Gridline / bare: {gridline / bare:.2f} (target <= 1.5)")
+    bare_process, bare_inprocess, gridline = sides
+    print(f"bare flow, in-process vs process worker: {bare_process.seconds / bare_inprocess.seconds:.1f}x"
+          f" the throughput, {bare_process.worker_cpu / bare_inprocess.worker_cpu:.1f}x less worker CPU")
+    print(f"Gridline complaint (in-process) vs bare flow (process worker): "
+          f"{bare_process.seconds / gridline.seconds:.1f}x the throughput (target >= 10)")
+    print(f"Gridline complaint vs bare flow, both in-process: time ratio "
+          f"{gridline.seconds / bare_inprocess.seconds:.2f} (target <= 1.3)")
+
+
+def start_bare(deployment: str, n: int) -> list[str]:
+    from prefect.deployments import run_deployment
+
+    return [str(run_deployment(f"bare-lifecycle/{deployment}", timeout=0, as_subflow=False).id)
+            for _ in range(n)]
 
 
 def pool_job_variables(project: Path) -> dict:
@@ -211,7 +281,8 @@ def timed(start, resume) -> float:
                 elif run.state.is_paused():
                     resume(str(run.id))
                 elif run.state.is_final():
-                    raise RuntimeError(f"run {run.name} ended {run.state.type}")
+                    raise RuntimeError(f"run {run.name} ended {run.state.type}: "
+                                       f"{run.state.message}")
             time.sleep(0.5)
     return time.monotonic() - began
 

@@ -1,4 +1,4 @@
-"""A local Prefect: server, the `gridline` process work pool's deployments, and a worker, as child
+"""A local Prefect: server, two work pools with their deployments and a worker for each, as child
 processes that stop together. `gridline up` runs one; the tests run one per session."""
 
 import os
@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,9 @@ import yaml
 
 from models.core.paths import PROJECT_ROOT
 
-POOL = "gridline"
+POOL = "gridline"  # the scheduled flows: a process per run
+LIFECYCLE_POOL = "gridline-lifecycles"  # lifecycle runs and resumes, in threads (gridline/worker)
+WORKER_TYPES = {POOL: "process", LIFECYCLE_POOL: "gridline-inprocess"}
 AUTOMATIONS = PROJECT_ROOT / "flows" / "automations.yaml"
 
 
@@ -33,11 +36,12 @@ class LocalPrefect:
         if server_database_url:
             self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_database_url
         self.server: subprocess.Popen | None = None
-        self.worker: subprocess.Popen | None = None
+        self.workers: list[tuple[str, subprocess.Popen]] = []  # (pool, process)
 
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+    def _spawn(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.log_dir / f"{name}.log", "ab") if self.log_dir else None
-        return subprocess.Popen([sys.executable, "-m", "prefect", *args], env=self.env,
+        return subprocess.Popen([sys.executable, "-m", "prefect", *args],
+                                env=self.env | (env or {}),
                                 cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT if log else None,
                                 start_new_session=True)
 
@@ -57,23 +61,33 @@ class LocalPrefect:
         raise RuntimeError(f"Prefect server not healthy after {timeout} s")
 
     def deploy(self, *names: str) -> None:
-        """Create the work pool, apply prefect.yaml (all deployments, or those named) and the
+        """Create the work pools, apply prefect.yaml (all deployments, or those named) and the
         automations the runs rely on."""
-        self._run("work-pool", "create", POOL, "--type", "process", "--overwrite")
+        self.create_pools()
         selection = [arg for name in names for arg in ("--name", name)] or ["--all"]
         self._run("--no-prompt", "deploy", *selection)
         self.apply_automations()
 
+    def create_pools(self) -> None:
+        """Each pool with its worker type's base job template (the one the UI's pool page shows);
+        an existing pool gets the template afresh."""
+        from prefect.client.schemas.actions import WorkPoolCreate
+        from prefect.workers.base import BaseWorker
+
+        with self.client() as client:
+            for name, worker_type in WORKER_TYPES.items():
+                template = BaseWorker.get_worker_class_from_type(worker_type) \
+                    .get_default_base_job_template()
+                client.create_work_pool(WorkPoolCreate(name=name, type=worker_type,
+                                                       base_job_template=template), overwrite=True)
+
     def apply_automations(self) -> None:
         """Create or update flows/automations.yaml's automations, matched by name, so that applying
         them again (every `gridline up`) changes them instead of doubling them."""
-        from prefect.client.orchestration import get_client
         from prefect.events.schemas.automations import AutomationCore
-        from prefect.settings import PREFECT_API_URL, temporary_settings
 
         specs = yaml.safe_load(AUTOMATIONS.read_text(encoding="utf-8"))["automations"]
-        with temporary_settings({PREFECT_API_URL: self.api_url}), \
-                get_client(sync_client=True) as client:
+        with self.client() as client:
             for spec in specs:
                 automation = AutomationCore.model_validate(spec)
                 existing = client.read_automations_by_name(automation.name)
@@ -82,23 +96,55 @@ class LocalPrefect:
                 else:
                     client.create_automation(automation)
 
+    @contextmanager
+    def client(self):
+        """A Prefect client of this server, for this process."""
+        from prefect.client.orchestration import get_client
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: self.api_url}), \
+                get_client(sync_client=True) as client:
+            yield client
+
     def _run(self, *args: str) -> None:
         done = subprocess.run([sys.executable, "-m", "prefect", *args], env=self.env,
                               cwd=PROJECT_ROOT, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
-    def start_worker(self) -> None:
-        self.worker = self._spawn("worker", "worker", "start", "--pool", POOL, "--type", "process")
+    def start_workers(self) -> None:
+        """One worker per pool: the process worker and the in-process lifecycle worker."""
+        for pool in WORKER_TYPES:
+            self.start_worker(pool)
 
-    def kill_worker(self) -> None:
-        """Kill the worker outright, as a crash or a reboot would."""
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
+    def start_worker(self, pool: str = LIFECYCLE_POOL, name: str | None = None,
+                     env: dict[str, str] | None = None) -> subprocess.Popen:
+        """One more worker on the pool (a second lifecycle worker shares its runs)."""
+        args = ["worker", "start", "--pool", pool, "--type", WORKER_TYPES[pool]]
+        worker = self._spawn(f"worker-{pool}", *args, *(["--name", name] if name else []),
+                             env=env)
+        self.workers.append((pool, worker))
+        return worker
+
+    def kill_worker(self, pool: str = LIFECYCLE_POOL) -> None:
+        """Kill the pool's workers outright, as a crash or a reboot would."""
+        for worker in [w for p, w in self.workers if p == pool]:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+        self.workers = [(p, w) for p, w in self.workers if p != pool]
+
+    def restart_drained(self) -> list[str]:
+        """Start again each worker that exited 0 (a lifecycle worker at its execution or memory
+        bound does); return their pools."""
+        drained = [(p, w) for p, w in self.workers if w.poll() == 0]
+        for pool, worker in drained:
+            self.workers.remove((pool, worker))
+            self.start_worker(pool)
+        return [pool for pool, _ in drained]
 
     def stop(self) -> None:
-        """Stop the worker, then the server (a worker whose server is gone retries for long)."""
-        for child in (self.worker, self.server):
+        """Stop the workers, then the server (a worker whose server is gone retries for long)."""
+        for child in [w for _, w in self.workers] + [self.server]:
             if child is None or child.poll() is not None:
                 continue
             os.killpg(child.pid, signal.SIGINT)
@@ -109,4 +155,5 @@ class LocalPrefect:
                 child.wait()
 
     def alive(self) -> bool:
-        return all(p is not None and p.poll() is None for p in (self.server, self.worker))
+        return all(p is not None and p.poll() is None
+                   for p in [self.server] + [w for _, w in self.workers])

@@ -45,7 +45,7 @@ def centre_on_prefect(db_url, tmp_path):
     try:
         prefect.start_server()
         prefect.deploy("lifecycle/complaint")
-        prefect.start_worker()
+        prefect.start_workers()
         port = free_port()
         portal = subprocess.Popen(
             [sys.executable, "-m", "gridline.cli", "portal", "--log-level", "warning"],

@@ -9,7 +9,7 @@ import httpx
 import typer
 
 from gridline.cli.demo import seed_if_empty
-from gridline.local_prefect import POOL, LocalPrefect
+from gridline.local_prefect import WORKER_TYPES, LocalPrefect
 from gridline.sinks import Sinks
 from gridline.watchdog import Watchdog
 from tasks.core.db import session_scope, upgrade_schema
@@ -35,14 +35,15 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
                            log_dir=settings.var_dir)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service stop is a Ctrl-C too
-    portal = watchdog = None
+    portal, watchdogs = None, []
     try:
         prefect.start_server()
         typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
         prefect.deploy()
-        prefect.start_worker()
-        watchdog = Watchdog(prefect.api_url, POOL).start()  # says so when runs stop coming
-        typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
+        prefect.start_workers()
+        # Each pool's watchdog says so when its runs stop coming (scheduler, worker, backlog).
+        watchdogs = [Watchdog(prefect.api_url, pool).start() for pool in WORKER_TYPES]
+        typer.echo("已部署工单流程并启动执行器 | deployments applied, workers started; "
                    f"logs in {settings.var_dir}")
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
             [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
@@ -50,14 +51,18 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
                    f"({settings.portal.workers} 个进程 | worker processes)")
         typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")
         typer.echo("按 Ctrl-C 停止 | press Ctrl-C to stop")
-        while prefect.alive() and portal.poll() is None:
+        while True:
+            for pool in prefect.restart_drained():  # a lifecycle worker at its bound exits 0
+                typer.echo(f"执行器已重启 | the {pool} worker was restarted after its bound")
+            if not (prefect.alive() and portal.poll() is None):
+                break
             time.sleep(1)
         typer.echo("Prefect 或门户进程已退出 | a Prefect or portal process exited; see the logs",
                    err=True)
     except KeyboardInterrupt:
         pass
     finally:
-        if watchdog is not None:
+        for watchdog in watchdogs:
             watchdog.stop()
         if portal is not None and portal.poll() is None:
             portal.send_signal(signal.SIGINT)

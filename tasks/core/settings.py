@@ -37,6 +37,15 @@ class PortalConfig(BaseModel):
     demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
 
 
+class WorkerConfig(BaseModel):
+    """The in-process lifecycle worker (gridline/worker, `gridline-inprocess`)."""
+
+    threads: int = Field(default=4, ge=1)  # executions at once; `prefect worker start --limit`
+    # Bounds after which the worker drains and exits 0 for its supervisor to restart it.
+    max_executions: int = Field(default=5000, ge=1)
+    max_rss_mib: int = Field(default=1024, ge=64)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
                                       env_nested_delimiter="__")
@@ -67,6 +76,7 @@ class Settings(BaseSettings):
     # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
     workforce_file: Path | None = None
     portal: PortalConfig = PortalConfig()
+    worker: WorkerConfig = WorkerConfig()
 
 
 def get_settings() -> Settings:
