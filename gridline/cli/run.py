@@ -7,8 +7,9 @@ import time
 
 import httpx
 import typer
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from gridline.cli.demo import seed_if_empty
+from gridline.cli.demo import seed_if_empty, summary
 from gridline.local_prefect import LocalPrefect
 from gridline.sinks import Sinks
 from tasks.core.db import session_scope, upgrade_schema
@@ -25,8 +26,6 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     upgrade_schema(settings.database_url)
     with session_scope() as session:
         ensure_default_rules(session)
-    if seed and (counts := seed_if_empty()):
-        typer.echo("已载入演示数据 | demo loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     sinks = None
     if _is_local_sink(settings):
         sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()
@@ -42,6 +41,9 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         prefect.start_worker()
         typer.echo("已部署工单流程并启动执行器 | deployments applied, worker started; "
                    f"logs in {settings.var_dir}")
+        with temporary_settings({PREFECT_API_URL: prefect.api_url}):  # the demo's runs start too
+            if seed and (counts := seed_if_empty()):
+                typer.echo(summary(counts))
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
             [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
         typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port} "

@@ -115,7 +115,9 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             address=f"{county.parent.name}{county.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
             region=county, area_kind=area,
         ))
-    session.add_all(people)
+    callers = [_try_caller(names, k, next(c for c in counties if c.code == code))
+               for k, code in enumerate(TRY_COUNTIES, 1)]
+    session.add_all(people + callers)
     session.flush()
 
     specs = {t: quiet(spec) for t, spec in
@@ -142,11 +144,24 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
         demo_hash = hash_password(password)
         for person in session.scalars(select(Staff)):
             person.password_hash = demo_hash
-    return {"regions": 1 + len(CITIES) + len(counties), "customers": len(people),
+    return {"regions": 1 + len(CITIES) + len(counties), "customers": len(people) + len(callers),
             "tickets": session.scalar(select(func.count()).select_from(Ticket)),
             "open": session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.status.in_(OPEN_STATUSES))),
-            "staff": session.scalar(select(func.count()).select_from(Staff))}
+            "staff": session.scalar(select(func.count()).select_from(Staff)),
+            "callers": [{"phone": c.phone, "name": c.name, "region": f"{c.region.code} {c.region.name}"}
+                        for c in callers]}
+
+
+# Customers to try intake with, on easy numbers no random customer has (199 is not drawn): a
+# town, the fault cluster's district (its known fault is listed), the countryside, two cities.
+TRY_COUNTIES = ["320102", "320115", "320118", "320213", "320508"]
+
+
+def _try_caller(names, k: int, county: Region) -> Customer:
+    return Customer(account_no=f"3299{k:06d}", name=names.person(), phone=f"1990000000{k}",
+                    address=f"{county.parent.name}{county.name}人民路{k * 11}号", region=county,
+                    area_kind=county.area_kind)
 
 
 def _filler(rng: random.Random, ticket_type: TicketType) -> Scenario:
