@@ -113,8 +113,9 @@ def test_first_audit_chases_a_handful_of_the_people_responsible(db_url, demo, ca
     for stage in ("about_to_expire", "overdue"):
         summary = load_workbook(report["workbooks"][stage])["部门汇总"]
         departments |= {row[0] for row in summary.iter_rows(min_row=2, values_only=True)
-                        if row[0]}
-    assert len(departments) == 6 and "未指定" not in departments
+                        if row[0] != "合计"}
+    assert departments == {"95598客户服务中心", "梁溪区抢修班", "常熟市供电服务中心",
+                           "姑苏区供电服务中心", "江阴市抢修班", "苏州市供电公司纪检监察室"}
 
 
 def test_demo_callers_are_printed_and_recognised_at_intake(db_url, capsys):
@@ -147,4 +148,4 @@ def test_the_same_seed_gives_the_same_centre(empty_db_url, tmp_path):
                 .join(Step, Step.ticket_id == Ticket.id).outerjoin(Staff, Staff.id == Step.assignee_id)
                 .order_by(Ticket.number, Step.id)).all())
             pictures.append(session.scalar(select(func.count()).select_from(Event)))
-    assert pictures[0] == pictures[2] and pictures[1] == pictures[3] and len(pictures[0]) > 100
+    assert pictures[0] == pictures[2] and pictures[1] == pictures[3] and len(pictures[0]) > 50
