@@ -55,7 +55,7 @@ def snapshot(url: str) -> dict:
                 select(Ticket.number, Step.step_key, Step.attempt).join(Step)
                 .where(Step.status == StepStatus.open))},
             "runs": dict(session.execute(select(Ticket.number, Ticket.flow_run_id).where(
-                Ticket.status.in_(OPEN_STATUSES)))),
+                Ticket.status.in_(OPEN_STATUSES))).tuples().all()),
         }
 
 
