@@ -91,8 +91,8 @@ def draw_gaps(rng: random.Random, moves: list[Move]) -> list[tuple[timedelta, fl
     for move in moves:
         if move.step.kind == StepKind.handoff:
             base = timedelta(minutes=rng.randint(90, 20 * 60))
-        elif move.step.kind in HUMAN_KINDS or move.step.kind == StepKind.branch:
-            base = timedelta(minutes=rng.randint(15, 150) if move.step.kind in HUMAN_KINDS else 0)
+        elif move.step.kind in HUMAN_KINDS:
+            base = timedelta(minutes=rng.randint(15, 150))
         else:
             base = timedelta(0)
         gaps.append((base, rng.uniform(0.3, 0.8)))
@@ -228,27 +228,25 @@ def record_history(session: Session, ticket: Ticket, spec: LifecycleSpec, moves:
             clock.met_at = ticket.closed_at
 
 
-REPLIES = {
-    "contact_customer": {"note": "已电话联系客户，核实诉求并做好解释"},
+ANY = "*"  # a reply for whatever the outcome
+REPLIES: dict[str, dict[str, dict]] = {
+    "contact_customer": {ANY: {"note": "已电话联系客户，核实诉求并做好解释"}},
     "department_reply": {"已处理": {"reply_text": "已现场核实处理完毕，并向客户说明情况"},
                          "退单": {"reply_text": "经核实不属于本单位职责范围，请中心转派"}},
-    "redispatch": {"note": "原部门退单，按职责转派"},
-    "centre_review": {"opinion": "处理情况属实，答复口径规范"},
-    "reply_customer": {"reply_text": "已将处理结果电话答复客户，客户无异议"},
+    "redispatch": {ANY: {"note": "原部门退单，按职责转派"}},
+    "centre_review": {ANY: {"opinion": "处理情况属实，答复口径规范"}},
+    "reply_customer": {ANY: {"reply_text": "已将处理结果电话答复客户，客户无异议"}},
     "callback": {"满意": {"note": "客户对处理结果表示满意"}, "不满意": {"note": "客户认为问题未解决"}},
-    "arrival": {"note": "抢修人员已到达现场，正在排查"},
-    "restoration": {"cause": "低压线路接头老化烧断", "note": "更换接头后已恢复供电"},
-    "supervisor_decision": {"decision": "已协调责任部门再次上门处理"},
-    "answer_consultation": {"已答复": {"reply_text": "已按统一答复口径答复客户"}, "转部门": {}},
+    "arrival": {ANY: {"note": "抢修人员已到达现场，正在排查"}},
+    "restoration": {ANY: {"cause": "低压线路接头老化烧断", "note": "更换接头后已恢复供电"}},
+    "supervisor_decision": {ANY: {"decision": "已协调责任部门再次上门处理"}},
+    "answer_consultation": {"已答复": {"reply_text": "已按统一答复口径答复客户"}},
 }
 
 
 def form_data(form: str, move: Move) -> dict:
     """A believable filled form for the outcome the demo chose."""
-    text = REPLIES[form]
-    text = text.get(move.outcome, {}) if move.outcome in text or form in _KEYED else text
+    replies = REPLIES[form]
+    fields = replies.get(move.outcome, replies.get(ANY, {}))
     result = {} if move.outcome == DONE else {"result": move.outcome}
-    return {**text, **result, **move.data}
-
-
-_KEYED = {"department_reply", "callback", "answer_consultation"}
+    return {**fields, **result, **move.data}
