@@ -19,7 +19,7 @@ app = typer.Typer(help="Demo data.", no_args_is_help=True)
 STAGGER = timedelta(seconds=2)  # runs start a little apart: a worker does not start 70 at once
 
 
-def seed_if_empty(tickets: int = 140) -> dict | None:
+def seed_if_empty(tickets: int = 140, start: bool | None = None) -> dict | None:
     """Load the demo into an empty database; with a Prefect API, start each open ticket's run,
     which recognises the steps recorded and waits where the ticket stands."""
     with session_scope() as session:
@@ -29,7 +29,7 @@ def seed_if_empty(tickets: int = 140) -> dict | None:
         counts = seed_demo(session, now=pendulum.now("UTC"), calendar=calendar_for(session),
                            rules=load_rules(session), tickets=tickets,
                            password=get_settings().portal.demo_password)
-    counts["runs"] = start_runs() if prefect_api_configured() else 0
+    counts["runs"] = start_runs() if (prefect_api_configured() if start is None else start) else 0
     return counts
 
 
@@ -56,10 +56,13 @@ def summary(counts: dict) -> str:
 
 @app.command()
 def seed(tickets: int = typer.Option(140, min=0, help="how many tickets"),
+         start: bool | None = typer.Option(None, "--start/--no-start",
+                                           help="start the open tickets' runs "
+                                                "(default: when PREFECT_API_URL is set)"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One province, three cities with counties, departments, staff, customers and tickets at
     every stage; with PREFECT_API_URL set, each open ticket's lifecycle run is started."""
-    counts = seed_if_empty(tickets)
+    counts = seed_if_empty(tickets, start)
     if counts is None:
         typer.echo("数据库已有组织数据，未重复载入 | already seeded, nothing loaded")
         return
