@@ -6,7 +6,7 @@ and skipped, and nothing it did (timeline, messages) happens twice.
 """
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -23,9 +23,6 @@ from models.core.enums import TicketType
 from models.core.formatting import local_time
 from models.tickets.forms import FORMS, StepFormError
 from models.tickets.lifecycle import (
-    DONE,
-    HUMAN_KINDS,
-    Checks,
     LifecycleSpec,
     References,
     StepKind,
@@ -41,13 +38,10 @@ from tasks.tickets.lifecycle_store import (
     acknowledge,
     check_filled,
     complete,
-    find_department,
-    find_known_fault,
+    enter_step,
     find_step,
     lifecycle_references,
-    open_step,
     outcome_of,
-    record_system_step,
     resolve_department,
 )
 from tasks.tickets.store import get_ticket
@@ -87,35 +81,12 @@ def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str
     now = pendulum.now("UTC")
     with session_scope() as session:
         ticket = get_ticket(session, number)
-        row = find_step(session, ticket, step.key, attempt) or _enter(session, ticket, walk, step,
-                                                                      attempt, now)
+        row = find_step(session, ticket, step.key, attempt) or enter_step(
+            session, ticket, walk, step, attempt, now)
         if row.status != "open":
             return outcome_of(row), row.form_data or {}
         description = describe(ticket, step, row)
     return wait_for(number, walk.spec, step, attempt, description)
-
-
-def _enter(session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
-           now: datetime) -> Step:
-    """The step's row, written now: open for a person, done for the system."""
-    if step.kind in HUMAN_KINDS:
-        chosen = walk.chosen_department.get(step.key)
-        department, assignee = (find_department(session, chosen), None) if chosen \
-            else resolve_department(session, ticket.region, step.to)
-        return open_step(session, ticket, step, attempt, department=department,
-                         assignee=assignee, now=now, note=walk.note)
-    if step.kind == StepKind.branch and step.check == Checks.known_fault:
-        window = timedelta(minutes=get_settings().known_fault_window_minutes)
-        known = find_known_fault(session, ticket, window)
-        detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
-            if known else {}
-        message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
-        return record_system_step(session, ticket, step, attempt,
-                                  outcome="known" if known else "unknown", detail=detail,
-                                  message=message, now=now, note=walk.note)
-    message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
-    return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
-                              message=message, now=now, note=walk.note)
 
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
@@ -179,11 +150,12 @@ def first_department(session, ticket: Ticket) -> str:
     return resolve_department(session, ticket.region, step.to)[0].code
 
 
-def start_lifecycle(session, ticket: Ticket) -> str:
-    """Start the ticket's run on its type's deployment: named by the number, tagged for filtering."""
+def start_lifecycle(session, ticket: Ticket, at: datetime | None = None) -> str:
+    """Start the ticket's run on its type's deployment (now, or scheduled `at`): named by the
+    number, tagged for filtering."""
     run = run_deployment(
         name=f"lifecycle/{ticket.type.value}", parameters={"ticket_number": ticket.number},
-        flow_run_name=ticket.number, timeout=0, as_subflow=False,
+        flow_run_name=ticket.number, timeout=0, as_subflow=False, scheduled_time=at,
         tags=[f"type:{ticket.type.value}", f"region:{ticket.region.code}",
               f"department:{first_department(session, ticket)}"])
     return str(run.id)

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 import httpx
 import pendulum
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from flows.lifecycle import lifecycles
 from gridline.web.app import create_app
 from models.core.enums import DepartmentKind, StaffRole, StepStatus
 from models.org.organisation import Department, Region, Staff
 from models.tickets.lifecycle import StepKind
-from models.tickets.ticket import Step, Ticket
+from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.demo.seed import seed_demo
@@ -29,11 +29,15 @@ PASSWORD = "gridline-demo"
 
 
 def seed_centre(url: str, now: datetime) -> None:
-    """The demo centre, every login with PASSWORD, plus a city-level centre in Suzhou (agents,
-    supervisor, admin who must not see other cities' tickets)."""
+    """The demo centre's organisation and tickets (without their steps), every login with
+    PASSWORD, plus a city-level centre in Suzhou (agents, supervisor, admin who must not see other
+    cities' tickets)."""
     with session_scope(url) as session:
         seed_demo(session, now=now, calendar=load_work_calendar(session, "Asia/Shanghai"),
                   rules=load_rules(session), customers=60, tickets=30, password=PASSWORD)
+        # A clean slate: only the steps and running deadlines each test makes.
+        session.execute(delete(Step))
+        session.execute(update(TicketClock).values(met_at=now))
         suzhou = session.scalar(select(Region).where(Region.code == "3205"))
         centre = Department(code="D3205-CC", name="苏州95598分中心",
                             kind=DepartmentKind.service_centre, region=suzhou)

@@ -43,9 +43,12 @@ def portal(centre):
 
 
 def a_ticket_in(url: str, region_code: str) -> str:
+    """A ticket of the region whose first hand-off goes to a business department."""
     with session_scope(url) as session:
         return session.scalar(select(Ticket.number).join(Ticket.region)
-                              .where(Ticket.region.has(code=region_code)).limit(1))
+                              .where(Ticket.region.has(code=region_code),
+                                     Ticket.type != TicketType.fault_repair)
+                              .order_by(Ticket.id).limit(1))
 
 
 def intake(client, **fields):

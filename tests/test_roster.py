@@ -79,7 +79,7 @@ def test_too_few_agents_leave_a_visible_shortfall_but_keep_the_rules():
 
 @pytest.fixture
 def centre_with_plan(db_url, capsys):
-    assert run_cli(capsys, "demo", "seed").code == 0
+    assert run_cli(capsys, "demo", "seed", "--tickets", "0").code == 0
     start = pendulum.datetime(2026, 11, 24, tz="Asia/Shanghai").in_timezone("UTC")
     need = weekly_need(night=1, day=4, evening=2)
     with session_scope(db_url) as session:

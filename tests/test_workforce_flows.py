@@ -27,7 +27,11 @@ def test_nightly_plan_and_handover_flows(db_url, prefect_harness, tmp_path, caps
     with path.open("w", newline="", encoding="utf-8") as handle:
         write_csv(history, handle)
     assert run_cli(capsys, "calls", "import", str(path)).code == 0
-    assert run_cli(capsys, "demo", "seed").code == 0
+    # The organisation without the demo's tickets: only the step made here is handed over.
+    assert run_cli(capsys, "demo", "seed", "--tickets", "0").code == 0
+    assert run_cli(capsys, "ticket", "create", "--no-start", "--type", "complaint",
+                   "--phone", "13812345678", "--name", "张三", "--address", "南京市玄武区中山路1号",
+                   "--content", "抄表员态度恶劣", "--region", "320102").code == 0
 
     result = workforce_nightly(days=2, alert_hours=24, at="2026-11-23T22:30:00+08:00")
     assert result["intervals_planned"] == 2 * 48

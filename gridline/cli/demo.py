@@ -1,9 +1,15 @@
 """gridline demo: load a believable centre to try Gridline on."""
 
+from datetime import timedelta
+
 import pendulum
 import typer
+from sqlalchemy import select
 
+from flows.lifecycle import prefect_api_configured, start_lifecycle
 from gridline.cli.common import echo_json
+from models.core.enums import OPEN_STATUSES
+from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.demo.seed import already_seeded, seed_demo
@@ -11,25 +17,57 @@ from tasks.tickets.calendar_store import centre_calendar
 from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
+STAGGER = timedelta(seconds=2)  # runs start a little apart: a worker does not start 70 at once
 
 
-def seed_if_empty() -> dict | None:
+def seed_if_empty(tickets: int = 140, start: bool | None = None) -> dict | None:
+    """Load the demo into an empty database; with a Prefect API, start each open ticket's run,
+    which recognises the steps recorded and waits where the ticket stands."""
     with session_scope() as session:
         if already_seeded(session):
             return None
         ensure_default_rules(session)
-        return seed_demo(session, now=pendulum.now("UTC"), calendar=centre_calendar(session),
-                         rules=load_rules(session), password=get_settings().portal.demo_password)
+        counts = seed_demo(session, now=pendulum.now("UTC"), calendar=centre_calendar(session),
+                           rules=load_rules(session), tickets=tickets,
+                           password=get_settings().portal.demo_password)
+    counts["runs"] = start_runs() if (prefect_api_configured() if start is None else start) else 0
+    return counts
+
+
+def start_runs() -> int:
+    """Start the run of every open ticket that has none, a little apart, oldest first."""
+    start = pendulum.now("UTC")
+    with session_scope() as session:
+        waiting = session.scalars(select(Ticket).where(
+            Ticket.status.in_(OPEN_STATUSES), Ticket.flow_run_id.is_(None))
+            .order_by(Ticket.received_at, Ticket.id)).all()
+        for i, ticket in enumerate(waiting):
+            ticket.flow_run_id = start_lifecycle(session, ticket, at=start + STAGGER * i)
+        return len(waiting)
+
+
+def summary(counts: dict) -> str:
+    """What was loaded, and the callers to try intake with."""
+    lines = ["已载入演示数据 | demo loaded: " + ", ".join(
+        f"{k}={v}" for k, v in counts.items() if k != "callers")]
+    lines += ["可用于受理来电的演示客户 | demo callers to try intake with:"]
+    lines += [f"  {c['phone']}  {c['name']}  {c['region']}" for c in counts["callers"]]
+    return "\n".join(lines)
 
 
 @app.command()
-def seed(as_json: bool = typer.Option(False, "--json")) -> None:
-    """One province, three cities with counties, departments, staff, customers and tickets."""
-    counts = seed_if_empty()
+def seed(tickets: int = typer.Option(140, min=0, help="how many tickets"),
+         start: bool | None = typer.Option(None, "--start/--no-start",
+                                           help="start the open tickets' runs "
+                                                "(default: when PREFECT_API_URL is set)"),
+         as_json: bool = typer.Option(False, "--json")) -> None:
+    """One province, three cities with counties, departments, staff, customers and tickets at
+    every stage; with PREFECT_API_URL set, each open ticket's lifecycle run is started."""
+    counts = seed_if_empty(tickets, start)
     if counts is None:
         typer.echo("数据库已有组织数据，未重复载入 | already seeded, nothing loaded")
         return
     if as_json:
         echo_json(counts)
     else:
-        typer.echo("已载入演示数据 | demo loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        typer.echo(summary(counts))

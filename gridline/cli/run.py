@@ -7,8 +7,9 @@ import time
 
 import httpx
 import typer
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from gridline.cli.demo import seed_if_empty
+from gridline.cli.demo import seed_if_empty, summary
 from gridline.local_prefect import WORKER_TYPES, LocalPrefect
 from gridline.sinks import Sinks
 from gridline.watchdog import Watchdog
@@ -26,8 +27,6 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     upgrade_schema(settings.database_url)
     with session_scope() as session:
         ensure_default_rules(session)
-    if seed and (counts := seed_if_empty()):
-        typer.echo("已载入演示数据 | demo loaded: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     sinks = None
     if _is_local_sink(settings):
         sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()
@@ -45,6 +44,9 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         watchdogs = [Watchdog(prefect.api_url, pool).start() for pool in WORKER_TYPES]
         typer.echo("已部署工单流程并启动执行器 | deployments applied, workers started; "
                    f"logs in {settings.var_dir}")
+        with temporary_settings({PREFECT_API_URL: prefect.api_url}):  # the demo's runs start too
+            if seed and (counts := seed_if_empty()):
+                typer.echo(summary(counts))
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
             [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
         typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port} "

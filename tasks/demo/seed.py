@@ -4,17 +4,16 @@ customers and tickets of every type in various states. Deterministic for a given
 import random
 from datetime import datetime, timedelta
 
-import pendulum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.core.enums import (
+    OPEN_STATUSES,
     AreaKind,
     Channel,
     DepartmentKind,
     RegionLevel,
     StaffRole,
-    TicketStatus,
     TicketType,
     Urgency,
 )
@@ -22,8 +21,22 @@ from models.org.customer import Customer
 from models.org.organisation import Department, Region, Staff
 from models.tickets.calendar import WorkCalendar
 from models.tickets.intake import TicketIntake
+from models.tickets.lifecycle import LifecycleSpec, load_lifecycles
 from models.tickets.rules import DeadlineRule
-from models.tickets.ticket import Event
+from models.tickets.ticket import Ticket
+from tasks.core.settings import get_settings
+from tasks.demo.history import (
+    People,
+    Stage,
+    choose_received,
+    clock_dues,
+    draw_gaps,
+    plan,
+    quiet,
+    record_history,
+    step_times,
+)
+from tasks.demo.scenarios import CLOSED, CORE, OPEN, Scenario
 from tasks.org.passwords import hash_password
 from tasks.tickets.store import create_ticket
 
@@ -57,7 +70,8 @@ def already_seeded(session: Session) -> bool:
 
 def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
               rules: list[DeadlineRule], customers: int = 300, tickets: int = 140,
-              seed: int = 95598, password: str | None = None) -> dict[str, int]:
+              seed: int = 95598, password: str | None = None,
+              lifecycles: dict[TicketType, LifecycleSpec] | None = None) -> dict:
     rng = random.Random(seed)
     names = _NameMaker(rng)
 
@@ -101,42 +115,98 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             address=f"{county.parent.name}{county.name}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
             region=county, area_kind=area,
         ))
-    session.add_all(people)
+    callers = [_try_caller(names, k, next(c for c in counties if c.code == code))
+               for k, code in enumerate(TRY_COUNTIES, 1)]
+    session.add_all(people + callers)
     session.flush()
 
-    statuses = list(TicketStatus)
+    specs = {t: quiet(spec) for t, spec in
+             (lifecycles or load_lifecycles(get_settings().lifecycles_dir)).items()}
+    staff = People(session, rng)
     types = list(TicketType)
+    lead, neighbours = None, 0
     for i in range(tickets):
-        ticket_type = types[i % len(types)]
-        person = rng.choice(people)
-        received = pendulum.instance(now) - timedelta(minutes=rng.randint(10, 10 * 24 * 60))
-        intake = TicketIntake(
-            type=ticket_type, phone=person.phone, name=person.name, address=person.address,
-            content=rng.choice(CONTENT[ticket_type]), region=person.region.code,
-            subtype=rng.choice(BUSINESS_SUBTYPES) if ticket_type == TicketType.business else None,
-            channel=rng.choice(list(Channel)),
-            urgency=Urgency.urgent if ticket_type == TicketType.fault_repair else Urgency.normal,
-            received_at=received,
-        )
-        ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules)
-        status = rng.choice(statuses)
-        ticket.status = status
-        if status == TicketStatus.closed:
-            closed = min(pendulum.instance(now), received + timedelta(hours=rng.randint(1, 72)))
-            ticket.closed_at = closed
-            for clock in ticket.clocks:
-                clock.met_at = min(closed, clock.due_at)
-            ticket.events.append(Event(at=closed, kind="closed", actor="系统",
-                                       message="工单办结归档"))
+        scenario = CORE[i] if i < len(CORE) else _filler(rng, types[i % len(types)])
+        received = None
+        if scenario.follows:  # a neighbour calls a little after the fault ticket before it
+            neighbours += 1
+            received = lead.received_at + timedelta(minutes=12 * neighbours)
+            if received > now - timedelta(minutes=2):
+                continue
+        ticket = _demo_ticket(session, rng, names, _caller(rng, people, scenario.region),
+                              scenario, specs[scenario.type], staff, now=now,
+                              calendar=calendar, rules=rules, received=received)
+        if not scenario.follows:
+            lead, neighbours = ticket, 0
     session.flush()
     if password:
         # One hash for every demo login: argon2 is slow on purpose, and these are demo accounts.
         demo_hash = hash_password(password)
         for person in session.scalars(select(Staff)):
             person.password_hash = demo_hash
-    return {"regions": 1 + len(CITIES) + len(counties), "customers": len(people),
-            "tickets": tickets,
-            "staff": session.scalar(select(func.count()).select_from(Staff))}
+    return {"regions": 1 + len(CITIES) + len(counties), "customers": len(people) + len(callers),
+            "tickets": session.scalar(select(func.count()).select_from(Ticket)),
+            "open": session.scalar(select(func.count()).select_from(Ticket).where(
+                Ticket.status.in_(OPEN_STATUSES))),
+            "staff": session.scalar(select(func.count()).select_from(Staff)),
+            "callers": [{"phone": c.phone, "name": c.name, "region": f"{c.region.code} {c.region.name}"}
+                        for c in callers]}
+
+
+# Customers to try intake with, on easy numbers no random customer has (199 is not drawn): a
+# town, the fault cluster's district (its known fault is listed), the countryside, two cities.
+TRY_COUNTIES = ["320102", "320115", "320118", "320213", "320508"]
+
+
+def _try_caller(names, k: int, county: Region) -> Customer:
+    return Customer(account_no=f"3299{k:06d}", name=names.person(), phone=f"1990000000{k}",
+                    address=f"{county.parent.name}{county.name}人民路{k * 11}号", region=county,
+                    area_kind=county.area_kind)
+
+
+def _filler(rng: random.Random, ticket_type: TicketType) -> Scenario:
+    """Any caller's ticket: mostly closed, else waiting at one of its type's steps."""
+    closed = rng.random() < 0.55
+    choices = CLOSED[ticket_type] if closed else rng.choice(OPEN[ticket_type])
+    return Scenario(ticket_type, "", Stage(choices, "closed" if closed else "fresh"))
+
+
+def _caller(rng: random.Random, people: list[Customer], region: str) -> Customer:
+    living = [p for p in people if p.region.code == region]
+    return rng.choice(living or people)
+
+
+def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec, staff, *,
+                 now, calendar, rules, received: datetime | None) -> Ticket:
+    """The ticket as intake stored it, then its history up to where the scenario has it stand;
+    a ticket whose clocks cannot stand as asked on this date is closed instead."""
+    subtype = scenario.subtype or (rng.choice(BUSINESS_SUBTYPES)
+                                   if scenario.type == TicketType.business else None)
+
+    def dues_at(at: datetime):
+        return clock_dues(rules, calendar, scenario.type, subtype, person.area_kind, at)
+
+    stage = scenario.stage
+    moves, waiting = plan(spec, stage.choices)
+    if received is not None:
+        gaps = draw_gaps(rng, moves)
+    else:
+        received, gaps = choose_received(rng, now, stage, moves, waiting, dues_at)
+    if received is None:
+        stage = Stage(CLOSED[scenario.type], "closed")
+        moves, waiting = plan(spec, stage.choices)
+        received, gaps = choose_received(rng, now, stage, moves, waiting, dues_at)
+    intake = TicketIntake(
+        type=scenario.type, phone=person.phone, name=person.name, address=person.address,
+        content=rng.choice(CONTENT[scenario.type]), region=person.region.code, subtype=subtype,
+        channel=rng.choice(list(Channel)),
+        urgency=Urgency.urgent if scenario.type == TicketType.fault_repair else Urgency.normal,
+        received_at=received,
+    )
+    ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules)
+    times = step_times(received, moves, gaps, dues_at(received), now - timedelta(minutes=2))
+    record_history(session, ticket, spec, moves, times, staff)
+    return ticket
 
 
 class _NameMaker:

@@ -1,6 +1,7 @@
 """The lifecycle's writes: each step row, with its timeline entry, ticket status and messages, in
 one transaction keyed by (ticket, step, attempt), so a re-run finds the row and repeats nothing."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,18 @@ from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStat
 from models.core.errors import InputError, StepFormError
 from models.org.organisation import Department, Region, Staff
 from models.tickets.forms import validate_form
-from models.tickets.lifecycle import DONE, LifecycleSpec, References, StepKind, StepSpec
+from models.tickets.lifecycle import (
+    DONE,
+    HUMAN_KINDS,
+    Checks,
+    LifecycleSpec,
+    References,
+    StepKind,
+    StepSpec,
+    Walk,
+)
 from models.tickets.ticket import Event, Step, Ticket
+from tasks.core.settings import get_settings
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
 from tasks.tickets.rule_store import rule_clocks
@@ -97,6 +108,32 @@ def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
     return _insert(session, ticket, step, spec, now, kind="step_opened",
                    message=f"{note}{spec.title}：派至{department.name}"
                            + (f"（{assignee.name}）" if assignee else ""))
+
+
+def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, attempt: int,
+               now: datetime, pick: Callable[[Department], Staff | None] | None = None) -> Step:
+    """The step's row, written now: open for a person (the department a re-dispatch chose, else
+    the declaration's; `pick` names a person where the rule names none), done for the system."""
+    if step.kind in HUMAN_KINDS:
+        chosen = walk.chosen_department.get(step.key)
+        department, assignee = (find_department(session, chosen), None) if chosen \
+            else resolve_department(session, ticket.region, step.to)
+        if assignee is None and pick is not None:
+            assignee = pick(department)
+        return open_step(session, ticket, step, attempt, department=department,
+                         assignee=assignee, now=now, note=walk.note)
+    if step.kind == StepKind.branch and step.check == Checks.known_fault:
+        window = timedelta(minutes=get_settings().known_fault_window_minutes)
+        known = find_known_fault(session, ticket, window)
+        detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
+            if known else {}
+        message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
+        return record_system_step(session, ticket, step, attempt,
+                                  outcome="known" if known else "unknown", detail=detail,
+                                  message=message, now=now, note=walk.note)
+    message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
+    return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
+                              message=message, now=now, note=walk.note)
 
 
 def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,

@@ -1,0 +1,151 @@
+"""The demo centre on SQLite and PostgreSQL: tickets at believable stages with their history, work
+in every demo user's inbox, and a first audit that chases a handful of named people."""
+
+from collections import Counter
+
+import pendulum
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from flows.lifecycle import lifecycles
+from models import Department, OutboxMessage, Staff, Step, Ticket
+from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus, TicketStatus
+from models.tickets.ticket import Event
+from tasks.core.db import session_scope
+from tasks.demo.seed import seed_demo
+from tasks.tickets.calendar_store import load_work_calendar
+from tasks.tickets.rule_store import load_rules
+from tests.cli import run_cli
+from tests.portal import login, portal_app, serve
+
+# The department kinds the lifecycles hand work to; metering gets it by re-dispatch.
+WORKING_KINDS = set(DepartmentKind)
+
+
+@pytest.fixture
+def demo(db_url, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDLINE_AUDIT_DIR", str(tmp_path / "audit"))
+    result = run_cli(capsys, "demo", "seed", "--json")
+    assert result.code == 0, result.err
+    return result.json()
+
+
+def test_open_tickets_wait_at_a_step_with_a_named_person_of_its_department(db_url, demo):
+    assert (demo["tickets"], demo["runs"]) == (140, 0)
+    with session_scope(db_url) as session:
+        tickets = session.scalars(select(Ticket)).all()
+        assert sum(t.status in OPEN_STATUSES for t in tickets) == demo["open"]
+        for ticket in tickets:
+            open_steps = [s for s in ticket.steps if s.status == StepStatus.open]
+            if ticket.status in OPEN_STATUSES:
+                [step] = open_steps
+                assert step.assignee.department_id == step.department_id, ticket.number
+                assert step.assignee.role in (StaffRole.agent, StaffRole.handler,
+                                              StaffRole.supervisor)
+                clock = lifecycles()[ticket.type].step(step.step_key).clock
+                assert step.due_at == next((c.due_at for c in ticket.clocks if c.clock == clock),
+                                           None), ticket.number
+                assert ticket.flow_run_id is None  # no Prefect API here: stored only
+            else:
+                assert ticket.status == TicketStatus.closed and open_steps == []
+                assert all(c.met_at is not None for c in ticket.clocks), ticket.number
+                assert "close" in {s.step_key for s in ticket.steps}, ticket.number
+        stages = Counter(s.step_key for s in session.scalars(
+            select(Step).where(Step.status == StepStatus.open)))
+        # Every step a person waits at appears: contact, department, review, callback, ...
+        assert {"contact", "handle", "inspect", "arrive", "restore", "review", "callback",
+                "reply", "escalate"} <= set(stages)
+        # Each done step of a person was done by a named person, with a timeline entry.
+        done_by_people = session.scalar(select(func.count()).select_from(Step).where(
+            Step.status == StepStatus.done, Step.form.is_not(None),
+            Step.completed_by_id.is_(None)))
+        assert done_by_people == 0
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_neighbours_fault_calls_link_to_the_known_fault_in_their_area(db_url, demo):
+    with session_scope(db_url) as session:
+        linked = session.scalars(select(Step).where(Step.step_key == "known_fault")).all()
+        links = [s.form_data["linked_no"] for s in linked if s.form_data["result"] == "known"]
+        # The three neighbours' calls, and any other call of the demo's that came in just then.
+        assert len(links) >= 3 and len(set(links)) == 1
+        fault = session.scalar(select(Ticket).where(Ticket.number == links[0]))
+        assert fault.region.code == "320115" and fault.status in OPEN_STATUSES
+        neighbours = session.scalars(select(Ticket).join(Step).where(
+            Step.step_key == "inform")).all()
+        assert len(neighbours) == len(links)
+        assert {t.status for t in neighbours} == {TicketStatus.closed}
+        assert {t.region.code for t in neighbours} == {"320115"}
+
+
+def test_every_demo_users_inbox_has_work(db_url, demo):
+    with session_scope(db_url) as session:
+        waiting = Counter(session.scalars(select(Step.department_id).where(
+            Step.status == StepStatus.open)))
+        departments = session.scalars(select(Department)).all()
+        idle = [d.code for d in departments if not waiting[d.id]]
+        assert idle == []
+        assert {d.kind for d in departments if waiting[d.id]} == WORKING_KINDS
+    with serve(portal_app()) as base_url:
+        for code in ["S0001", "S0002", "S0100", "S0107", "D3201-marketing-1", "D3201-marketing-H",
+                     "D320102-repair-1", "D3201-discipline-1", "D3205-metering-2"]:
+            inbox = login(base_url, code, "gridline-demo").get("/inbox").text
+            assert "共 0 条" not in inbox and "/steps/" in inbox, code
+
+
+def test_first_audit_chases_a_handful_of_the_people_responsible(db_url, demo, capsys):
+    result = run_cli(capsys, "audit", "run", "--now", pendulum.now("UTC").isoformat(), "--json")
+    assert result.code == 0, result.err
+    report = result.json()
+    assert (report["about_to_expire"], report["overdue"], report["queued"]) == (3, 3, 12)
+    with session_scope(db_url) as session:
+        messages = session.scalars(select(OutboxMessage)).all()
+        for message in messages:
+            step = session.scalar(select(Step).where(Step.ticket_id == message.ticket_id,
+                                                     Step.status == StepStatus.open))
+            person = step.assignee
+            assert message.recipient in (person.phone, person.email), message.key
+            assert person.department_id == step.department_id
+            assert "未指定" not in message.body_text
+        assert Counter(m.channel for m in messages) == {"sms": 6, "email": 6}
+    departments = set()
+    for stage in ("about_to_expire", "overdue"):
+        summary = load_workbook(report["workbooks"][stage])["部门汇总"]
+        departments |= {row[0] for row in summary.iter_rows(min_row=2, values_only=True)
+                        if row[0] != "合计"}
+    assert departments == {"95598客户服务中心", "梁溪区抢修班", "常熟市供电服务中心",
+                           "姑苏区供电服务中心", "江阴市抢修班", "苏州市供电公司纪检监察室"}
+
+
+def test_demo_callers_are_printed_and_recognised_at_intake(db_url, capsys):
+    result = run_cli(capsys, "demo", "seed", "--tickets", "0")
+    assert result.code == 0, result.err
+    assert "19900000001" in result.out and "320115 江宁区" in result.out
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 0
+    with serve(portal_app()) as base_url:
+        page = login(base_url, "S0100", "gridline-demo").get("/intake?phone=19900000002").text
+        assert "未找到该号码的客户档案" not in page and "江宁区" in page
+
+
+@pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
+def test_the_same_seed_gives_the_same_centre(empty_db_url, tmp_path):
+    from tasks.core.db import upgrade_schema
+    from tasks.tickets.rule_store import ensure_default_rules
+
+    now = pendulum.datetime(2026, 12, 1, 9, 30, tz="Asia/Shanghai")
+    pictures = []
+    for url in (empty_db_url, f"sqlite:///{tmp_path / 'again.db'}"):
+        upgrade_schema(url)
+        with session_scope(url) as session:
+            ensure_default_rules(session)
+            seed_demo(session, now=now, calendar=load_work_calendar(session, "Asia/Shanghai"),
+                      rules=load_rules(session), customers=60, tickets=40)
+            pictures.append(session.execute(
+                select(Ticket.number, Ticket.status, Ticket.received_at, Step.step_key,
+                       Step.status, Staff.code, Step.opened_at)
+                .join(Step, Step.ticket_id == Ticket.id).outerjoin(Staff, Staff.id == Step.assignee_id)
+                .order_by(Ticket.number, Step.id)).all())
+            pictures.append(session.scalar(select(func.count()).select_from(Event)))
+    assert pictures[0] == pictures[2] and pictures[1] == pictures[3] and len(pictures[0]) > 50
