@@ -18,7 +18,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import select
 
 from gridline.local_prefect import POOL, LocalPrefect
-from gridline.sinks import Sinks, read_mail
+from gridline.sinks import Sinks
 from gridline.watchdog import check
 from models.audit.assessment import AuditStage
 from models.messaging.outbox import OutboxMessage, OutboxStatus
@@ -26,6 +26,7 @@ from tasks.audit.workbooks import workbook_path
 from tasks.core.db import session_scope, upgrade_schema
 from tasks.messaging.outbox import enqueue
 from tasks.tickets.rule_store import ensure_default_rules
+from tests.mail import read_mail
 from tests.postgres import free_port
 
 SCHEDULED = ["deliver-outbox", "deadline-audit"]  # flow and deployment share the name
@@ -56,7 +57,7 @@ def centre(tmp_path_factory):
             for name in SCHEDULED:
                 shorten_schedule(client, f"{name}/{name}")
         queue_reminders(db_url)
-        prefect.start_worker()
+        prefect.start_worker(POOL)  # the scheduled flows run on the process pool
         yield SimpleNamespace(prefect=prefect, db_url=db_url, sinks=sinks, root=root)
     finally:
         prefect.stop()

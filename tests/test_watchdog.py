@@ -68,7 +68,7 @@ def test_the_watchdog_calls_out_a_silent_scheduler_a_missing_worker_and_late_run
         assert lines[2:] == [(True, f"!!! 警告 | WARNING: {problems[0].text}")]
 
         # A worker comes, runs the late runs: both clear; the scheduler is still off.
-        sick.prefect.start_worker()
+        sick.prefect.start_worker(POOL)
         deadline = time.monotonic() + 180
         while problems_now(client) != ["schedule:deliver-outbox"] and time.monotonic() < deadline:
             time.sleep(1)
