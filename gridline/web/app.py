@@ -6,41 +6,43 @@ Prefect UI. Reads go through models; a ticket is created by tasks.tickets.store.
 lifecycle run started, a step is completed by the lifecycle's complete_step (which resumes the run).
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
 import httpx
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from flows.lifecycle import lifecycles, prefect_api_configured, start_lifecycle
 from flows.steps import complete_step
 from gridline.web import forms as webforms
+from gridline.web import password, security
 from gridline.web.auth import (
     LoginThrottle,
+    client_address,
     csrf_token,
-    password_stamp,
+    end_session,
     portal_secret,
-    require_csrf,
     start_session,
+    trusted_networks,
 )
+from gridline.web.deps import CSRF, Db, LoginRequired, Me, Posted
 from gridline.web.render import make_templates
 from gridline.web.scope import Scope
+from gridline.web.security import MAX_BODY, PageNo, RowId
 from models.core.enums import OPEN_STATUSES, StepStatus, TicketType, Urgency
 from models.core.errors import InputError
 from models.messaging.outbox import OutboxMessage, OutboxStatus
 from models.org.organisation import Region, Staff
+from models.org.passwords import MAX_LENGTH as MAX_PASSWORD
 from models.tickets.forms import FORMS
 from models.tickets.intake import normalise_phone, parse_intake
 from models.tickets.ticket import Step, Ticket, TicketClock
-from tasks.core.db import session_scope
+from tasks.core.schema import require_latest_schema
 from tasks.core.settings import Settings, get_settings
 from tasks.messaging.outbox import retry as retry_outbox_message
 from tasks.org.passwords import hash_password, verify_password
@@ -48,43 +50,19 @@ from tasks.tickets.calendar_store import load_work_calendar
 from tasks.tickets.rule_store import load_rules
 from tasks.tickets.store import create_ticket, find_customer_by_phone, find_region
 
-
-class LoginRequired(Exception):
-    pass
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.settings.database_url) as session:
-        yield session
-
-
-def get_scope(request: Request, session: Annotated[Session, Depends(get_db)]) -> Scope:
-    staff_id = request.session.get("staff")
-    staff = session.get(Staff, staff_id, options=[joinedload(Staff.department)]) \
-        if staff_id else None
-    if staff is None or request.session.get("stamp") != password_stamp(staff):
-        raise LoginRequired()
-    return Scope(session, staff)
-
-
-async def submitted_form(request: Request) -> FormData:
-    return await request.form()
-
-
-Db = Annotated[Session, Depends(get_db)]
-Me = Annotated[Scope, Depends(get_scope)]
-Posted = Annotated[FormData, Depends(submitted_form)]
-CSRF = [Depends(require_csrf)]
+LOGIN_FIELDS = {"code": "工号", "password": "密码"}
 
 
 def create_app(settings: Settings | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_latest_schema(settings.database_url)  # one clear line, not a 500 on the first page
     clock = clock or (lambda: datetime.now(UTC))
     templates = make_templates(settings)
     config = settings.portal
     throttle = LoginThrottle(config.login_max_failures, config.login_max_failures_per_address,
                              config.login_window_seconds, clock)
+    proxies = trusted_networks(config.trusted_proxies)
     no_such_user = hash_password("no such user")  # failed logins of unknown codes take as long
     size = config.page_size
     prefect_ui = config.prefect_ui_url or f"http://127.0.0.1:{settings.prefect_port}"
@@ -93,10 +71,12 @@ def create_app(settings: Settings | None = None,
               for ticket_type, spec in lifecycles().items() for step in spec.steps}
 
     app = FastAPI(title="Gridline 门户", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings = settings
+    app.state.settings, app.state.templates, app.state.clock = settings, templates, clock
     app.add_middleware(SessionMiddleware, secret_key=portal_secret(settings),
                        session_cookie="gridline_session", same_site="lax",
                        https_only=config.secure_cookies, max_age=config.session_hours * 3600)
+    security.install(app, templates)
+    app.include_router(password.router)
 
     def page(request: Request, name: str, scope: Scope | None = None, status_code: int = 200,
              **context):
@@ -109,13 +89,6 @@ def create_app(settings: Settings | None = None,
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.exception_handler(StarletteHTTPException)  # also the router's own 404 and 405
-    def refused(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else (
-            "未找到：该页面或工单不存在，或不在您的权限范围内。")
-        return page(request, "message.html", status_code=exc.status_code, title="无法访问",
-                    message=detail)
-
     # --- login ---------------------------------------------------------------------------------
 
     @app.get("/login")
@@ -124,27 +97,31 @@ def create_app(settings: Settings | None = None,
 
     @app.post("/login", dependencies=CSRF)
     def login(request: Request, session: Db, form: Posted):
-        code, password = str(form.get("code", "")).strip(), str(form.get("password", ""))
-        target = str(form.get("next", "/inbox"))
+        try:
+            code = webforms.form_text(form, "code", Staff.code.type.length).strip()
+            password = webforms.form_text(form, "password", MAX_PASSWORD)
+            target = webforms.form_text(form, "next", 2000)
+        except InputError as exc:
+            return page(request, "login.html", status_code=422, next="/inbox", code="",
+                        error=f"{LOGIN_FIELDS.get(exc.field, '表单')}{exc.zh}。")
         if not target.startswith("/") or target.startswith("//"):
             target = "/inbox"  # never an open redirect
-        address = request.client.host if request.client else ""
-        if throttle.blocked(session, code, address):
+        booked = throttle.book(session, code, client_address(request, proxies))
+        if booked is None:
             return page(request, "login.html", status_code=429, next=target, code=code,
                         error="登录失败次数过多，请稍后再试。")
-        staff = session.scalar(select(Staff).where(Staff.code == code))
+        staff = session.scalar(select(Staff).where(Staff.code == code, Staff.active))
         valid = verify_password(staff.password_hash if staff else no_such_user, password)
-        if staff is None or not valid:
-            throttle.failed(session, code, address)
+        if staff is None or not valid:  # the booked failure stays
             return page(request, "login.html", status_code=401, next=target, code=code,
                         error="工号或密码错误。")
-        throttle.succeeded(session, code)
-        start_session(request, staff)
+        throttle.succeeded(session, code, booked)
+        start_session(request, session, staff, clock())
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", dependencies=CSRF)
-    def logout(request: Request):
-        request.session.clear()
+    def logout(request: Request, session: Db):
+        end_session(request, session, clock())
         return RedirectResponse("/login", status_code=303)
 
     # --- inbox and ticket ------------------------------------------------------------------------
@@ -155,7 +132,7 @@ def create_app(settings: Settings | None = None,
 
     @app.get("/inbox")
     def inbox(request: Request, session: Db, me: Me, type: str = "", status: str = "open",
-              page_no: Annotated[int, Query(alias="page", ge=1)] = 1):
+              page_no: PageNo = 1):
         ticket_type = TicketType(type) if type in TicketType.__members__ else None
         step_status = StepStatus(status) if status in StepStatus.__members__ else StepStatus.open
         mine = [Step.department_id == me.staff.department_id, Step.status == step_status]
@@ -224,14 +201,14 @@ def create_app(settings: Settings | None = None,
                     link=f"/tickets/{step.ticket.number}")
 
     @app.get("/steps/{step_id}")
-    def step_form(request: Request, session: Db, me: Me, step_id: int):
+    def step_form(request: Request, session: Db, me: Me, step_id: RowId):
         step, model = actionable_step(session, me, step_id)
         if step.status != StepStatus.open:
             return already_done(request, me, step, 200)
         return step_page(request, me, step, model)
 
     @app.post("/steps/{step_id}", dependencies=CSRF)
-    def submit_step(request: Request, session: Db, me: Me, form: Posted, step_id: int):
+    def submit_step(request: Request, session: Db, me: Me, form: Posted, step_id: RowId):
         step, model = actionable_step(session, me, step_id)
         if step.status != StepStatus.open:
             return already_done(request, me, step, 409)
@@ -305,9 +282,11 @@ def create_app(settings: Settings | None = None,
     def intake(request: Request, session: Db, me: Me, form: Posted):
         require_intake(me)
         fields = ("type", "subtype", "urgency", "phone", "name", "address", "region", "content")
-        values = {name: str(form.get(name, "")).strip() for name in fields}
+        values = {}
         now = clock()
         try:
+            for name in fields:  # no file, no control character; too long: the model says so
+                values[name] = webforms.form_text(form, name, MAX_BODY, True).strip()
             intake = parse_intake({k: v for k, v in values.items() if v} | {"channel": "phone"})
             if intake.region and find_region(session, intake.region).id not in me.region_ids:
                 raise InputError("region", "不在您的管辖范围内", "region outside your scope")
@@ -367,7 +346,7 @@ def create_app(settings: Settings | None = None,
                     undelivered=undelivered)
 
     @app.post("/outbox/{message_id}/retry", dependencies=CSRF)
-    def retry_message(request: Request, session: Db, me: Me, message_id: int):
+    def retry_message(request: Request, session: Db, me: Me, message_id: RowId):
         """A supervisor's second chance for a message the gateway refused (wrong number fixed,
         platform back): queued again now, with fresh attempts."""
         if not me.supervises:

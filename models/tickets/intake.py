@@ -3,10 +3,11 @@
 from datetime import datetime
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.core.enums import Channel, TicketType, Urgency
 from models.core.errors import InputError
+from models.core.text import FREE_TEXT_MAX, has_control_characters
 
 
 def normalise_phone(raw: str) -> str:
@@ -24,16 +25,31 @@ def normalise_phone(raw: str) -> str:
 class TicketIntake(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
+    # Lengths are the columns' (tickets, customers), so nothing is cut or refused by the database.
     type: TicketType
-    subtype: str | None = None
+    subtype: str | None = Field(None, max_length=50)
     channel: Channel = Channel.phone
     urgency: Urgency = Urgency.normal
-    phone: str
-    name: str
-    address: str
-    content: str
-    region: str | None = None
+    phone: str = Field(max_length=40)  # normalised to at most 20 digits
+    name: str = Field(max_length=100)
+    address: str = Field(max_length=300)
+    content: str = Field(max_length=FREE_TEXT_MAX)
+    region: str | None = Field(None, max_length=32)
     received_at: datetime | None = None
+
+    @field_validator("subtype", "phone", "name", "address", "region", mode="before")
+    @classmethod
+    def _one_line(cls, value):
+        if isinstance(value, str) and has_control_characters(value):
+            raise ValueError("control characters are not allowed")
+        return value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value):
+        if isinstance(value, str) and has_control_characters(value, multiline=True):
+            raise ValueError("control characters are not allowed")
+        return value
 
     @field_validator("phone")
     @classmethod
@@ -59,6 +75,7 @@ _ZH = {
     "missing": "缺少必填项",
     "enum": "取值无效",
     "string_too_short": "不能为空",
+    "string_too_long": "太长，最多 {max_length} 个字",
     "datetime_from_date_parsing": "时间格式无效",
     "datetime_parsing": "时间格式无效",
     "extra_forbidden": "不支持的字段",
@@ -67,6 +84,7 @@ _ZH_MESSAGES = {
     "invalid phone number": "电话号码无效",
     "must not be empty": "不能为空",
     "time needs an offset": "时间须带时区偏移",
+    "control characters": "不能包含控制字符",
 }
 
 
@@ -84,6 +102,7 @@ def as_input_error(exc: ValidationError) -> InputError:
     en = first["msg"].removeprefix("Value error, ")
     if first["type"] == "enum" and field == "type":
         en += f" (choose from {TicketType.choices()})"
-    zh = _ZH.get(first["type"]) or next(
+    zh = (_ZH.get(first["type"]) or next(
         (zh for key, zh in _ZH_MESSAGES.items() if en.startswith(key)), "输入无效")
+          ).format(**(first.get("ctx") or {}))
     return InputError(field, zh, en)

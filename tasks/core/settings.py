@@ -27,7 +27,9 @@ class PortalConfig(BaseModel):
     login_max_failures: int = 5  # failed logins per account within the window, then refused
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 300
-    password_min_length: int = 8
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the
+    # client's address; from anyone else the header is ignored. "" = no proxy in front.
+    trusted_proxies: str = ""
     # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);
     # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24
