@@ -59,11 +59,13 @@ def start_session(request: Request, db: Session, staff: Staff, now: datetime) ->
     request.session.clear()
     request.session.update(sid=sessions.start_session(db, staff, now),
                            csrf=secrets.token_urlsafe(32))
+    db.commit()  # now, not when the request's session closes: the redirect's request needs it
 
 
 def end_session(request: Request, db: Session, now: datetime) -> None:
     """Logout: the session ends in the database, so a copy of the cookie opens nothing."""
     sessions.end_session(db, request.session.get("sid"), now)
+    db.commit()
     request.session.clear()
 
 

@@ -133,8 +133,9 @@ def read_submission(model: type[BaseModel], form, timezone: str) -> tuple[dict, 
     for name, info in model.model_fields.items():
         try:
             raw = form_text(form, name, _max_length(info) or FREE_TEXT_MAX, multiline=True)
-        except InputError as exc:
-            data[name], typed[name] = Refused(exc.zh), ""
+        except InputError as exc:  # shown again as typed (escaped), a file as nothing
+            value = form.get(name, "")
+            data[name], typed[name] = Refused(exc.zh), value if isinstance(value, str) else ""
             continue
         typed[name] = raw
         if not raw.strip():
@@ -164,12 +165,11 @@ def _local_datetime(text: str, timezone: str) -> str:
 def validate(model: type[BaseModel], data: dict) -> tuple[BaseModel | None, dict[str, str]]:
     """The filled form, or the Chinese message beside each bad field."""
     refused = {name: value.message for name, value in data.items() if isinstance(value, Refused)}
-    if refused:
-        return None, refused
     try:
-        return model.model_validate(data), {}
+        filled = model.model_validate({k: v for k, v in data.items() if k not in refused})
     except ValidationError as exc:
-        return None, field_errors(model, exc)
+        return None, field_errors(model, exc) | refused
+    return (None, refused) if refused else (filled, {})
 
 
 def field_errors(model: type[BaseModel], exc: ValidationError) -> dict[str, str]:
