@@ -20,7 +20,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from flows.lifecycle import lifecycles, prefect_api_configured, start_lifecycle
 from flows.steps import complete_step
 from gridline.web import forms as webforms
-from gridline.web import password, security
+from gridline.web import security
 from gridline.web.auth import (
     LoginThrottle,
     client_address,
@@ -31,6 +31,7 @@ from gridline.web.auth import (
     trusted_networks,
 )
 from gridline.web.deps import CSRF, Db, LoginRequired, Me, Posted
+from gridline.web.password import router as password_router
 from gridline.web.render import make_templates
 from gridline.web.scope import Scope
 from gridline.web.security import MAX_BODY, PageNo, RowId
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None,
                        session_cookie="gridline_session", same_site="lax",
                        https_only=config.secure_cookies, max_age=config.session_hours * 3600)
     security.install(app, templates)
-    app.include_router(password.router)
+    app.include_router(password_router)
 
     def page(request: Request, name: str, scope: Scope | None = None, status_code: int = 200,
              **context):
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None,
             return page(request, "login.html", status_code=401, next=target, code=code,
                         error="工号或密码错误。")
         throttle.succeeded(session, code, booked)
-        start_session(request, session, staff, clock())
+        start_session(request, session, staff, clock(), config.session_hours)
         return RedirectResponse(target, status_code=303)
 
     @app.post("/logout", dependencies=CSRF)

@@ -54,10 +54,11 @@ async def require_csrf(request: Request) -> None:
         raise HTTPException(403, "表单已失效，请返回并刷新页面后重新提交。")
 
 
-def start_session(request: Request, db: Session, staff: Staff, now: datetime) -> None:
+def start_session(request: Request, db: Session, staff: Staff, now: datetime,
+                  hours: float) -> None:
     """A new server-side session (no fixation: nothing of the anonymous one is kept)."""
     request.session.clear()
-    request.session.update(sid=sessions.start_session(db, staff, now),
+    request.session.update(sid=sessions.start_session(db, staff, now, timedelta(hours=hours)),
                            csrf=secrets.token_urlsafe(32))
     db.commit()  # now, not when the request's session closes: the redirect's request needs it
 

@@ -53,6 +53,6 @@ def change_password(request: Request, session: Db, me: Me, form: Posted):
     except InputError as exc:
         session.rollback()
         return password_page(request, me, {exc.field: exc.zh}, 422)
-    start_session(request, session, staff, now)
+    start_session(request, session, staff, now, config.session_hours)
     request.session["flash"] = "密码已修改；您在其他设备上的登录已全部退出。"
     return RedirectResponse("/inbox", status_code=303)

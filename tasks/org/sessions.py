@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models.core.errors import InputError
@@ -19,8 +19,12 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, staff: Staff, now: datetime) -> str:
-    """A new session of `staff`; the returned token goes into the (signed) cookie."""
+def start_session(session: Session, staff: Staff, now: datetime, lifetime: timedelta) -> str:
+    """A new session of `staff`; the returned token goes into the (signed) cookie. Their ended
+    and expired sessions are dropped on the way, so the table holds live ones and a few more."""
+    session.execute(delete(PortalSession).where(
+        PortalSession.staff_id == staff.id,
+        PortalSession.ended_at.is_not(None) | (PortalSession.started_at <= now - lifetime)))
     token = secrets.token_urlsafe(32)
     session.add(PortalSession(id=_digest(token), staff_id=staff.id, started_at=now))
     session.flush()
