@@ -6,13 +6,17 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks,
-# Chromium for the portal.
+# Chromium for the portal, CJK fonts and poppler for what people see.
 system_packages() {
   local lean=() full=()  # lean: without recommended packages (LibreOffice's are large)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || lean+=(postgresql)
   command -v soffice >/dev/null 2>&1 || lean+=(libreoffice-calc-nogui)
   # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
   [ -x /usr/bin/chromium ] || full+=(chromium)
+  # Chinese glyphs for Chromium's screenshots and LibreOffice's PDFs (boxes without them), and
+  # poppler's pdfinfo/pdftotext, which the tests read those PDFs with.
+  [ -d /usr/share/fonts/opentype/noto ] || lean+=(fonts-noto-cjk)
+  command -v pdfinfo >/dev/null 2>&1 || lean+=(poppler-utils)
   [ $(( ${#lean[@]} + ${#full[@]} )) -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "missing Debian packages: apt-get install ${lean[*]} ${full[*]}" >&2

@@ -5,12 +5,12 @@ Importing the package registers every table on the metadata (migrations and test
 from models.audit.assessment import AuditRecord
 from models.core.base import Base
 from models.messaging.outbox import OutboxMessage
-from models.org.accounts import LoginFailure
-from models.org.customer import Customer
+from models.org.accounts import LoginFailure, PortalSession
+from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule
-from models.tickets.ticket import Event, Step, Ticket, TicketClock
+from models.tickets.ticket import Event, IntakeToken, Step, Ticket, TicketClock
 from models.workforce.tables import (
                                      CallRecord,
                                      HandoverItem,
@@ -20,7 +20,8 @@ from models.workforce.tables import (
 )
 
 __all__ = [
-    "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "DeadlineRule",
-    "Department", "Event", "HandoverItem", "IndicatorReading", "LoginFailure", "OutboxMessage",
-    "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
+    "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
+    "DeadlineRule",
+    "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LoginFailure", "OutboxMessage",
+    "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
 ]

@@ -102,10 +102,17 @@ def login(base_url: str, code: str, password: str = PASSWORD) -> httpx.Client:
     return client
 
 
+def form_token_of(html: str) -> str:
+    """The one-time token of a rendered intake form."""
+    return re.search(r'name="form" value="([^"]+)"', html).group(1)
+
+
 def post_form(client: httpx.Client, path: str, data: dict, page: str | None = None):
-    """Post a form the way a browser does: with the CSRF token of the page it came from."""
-    token = csrf_of(client.get(page or path).text)
-    return client.post(path, data={**data, "csrf": token})
+    """Post a form the way a browser does: with the CSRF token of the page it came from (and
+    the intake form's one-time token, when the page has one)."""
+    html = client.get(page or path).text
+    once = {"form": form_token_of(html)} if 'name="form"' in html else {}
+    return client.post(path, data={**once, **data, "csrf": csrf_of(html)})
 
 
 def now_utc() -> datetime:

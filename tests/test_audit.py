@@ -187,6 +187,40 @@ def test_workbook_reopens_in_libreoffice(centre, capsys, tmp_path):
     assert rows[0][:2] == ["序号", "工单号"] and rows[1][5] == "2026-11-25 15:00"
 
 
+def test_workbook_prints_landscape_with_every_column_on_the_first_page(centre, capsys, tmp_path):
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None or shutil.which("pdfinfo") is None:
+        pytest.skip("LibreOffice and poppler-utils are not installed (dev.sh installs them)")
+    complaint(capsys, centre)
+    path = audit(capsys, "2026-11-25T16:00:00+08:00")["workbooks"]["overdue"]
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), path],
+                   check=True, capture_output=True, timeout=120)
+    [pdf] = tmp_path.glob("*.pdf")
+    info = subprocess.run(["pdfinfo", "-f", "1", "-l", "99", str(pdf)], check=True,
+                          capture_output=True, text=True).stdout
+    sizes = [line.split("size:")[1].split("pts")[0].split(" x ")
+             for line in info.splitlines() if line.startswith("Page") and "size:" in line]
+    assert len(sizes) == 2  # the detail sheet and the summary, one page each
+    assert all(float(width) > float(height) for width, height in sizes)  # landscape
+    first_page = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                                capture_output=True, text=True).stdout
+    assert "序号" in first_page and "最近检查时间" in first_page  # first and last column
+
+
+def test_workbook_chart_shows_its_axes_and_the_counts(centre, capsys):
+    complaint(capsys, centre)
+    report = audit(capsys, "2026-11-25T16:00:00+08:00")
+    [chart] = load_workbook(report["workbooks"]["overdue"])["部门汇总"]._charts
+    sheet = load_workbook(report["workbooks"]["overdue"])["明细"]
+    assert sheet.print_title_rows == "$1:$1" and sheet.page_setup.orientation == "landscape"
+    assert chart.x_axis.delete is False and chart.y_axis.delete is False
+    assert chart.dataLabels.showVal is True
+
+
 def test_clock_skew_is_reported_to_admins_and_the_database_time_is_used(centre):
     settings = get_settings()
     with session_scope(centre) as session:

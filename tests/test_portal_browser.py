@@ -151,3 +151,27 @@ def test_agent_takes_a_call_and_the_department_completes_its_step(db_url, centre
     handler.goto(f"{base_url}/tickets/{number}")
     expect(handler.locator("#steps tr[data-step='handle'] .step-status")).to_have_text("已完成")
     expect(handler.locator("#steps tr[data-step='review'] .step-status")).to_have_text("待处理")
+
+
+# Draws one character on a canvas in the page's own font and returns the pixels: a font without
+# Chinese glyphs draws every character as the same empty box.
+GLYPH = """ch => {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 64;
+  const g = canvas.getContext('2d');
+  g.font = '48px ' + getComputedStyle(document.body).fontFamily;
+  g.fillText(ch, 4, 52);
+  return canvas.toDataURL();
+}"""
+
+
+def test_chinese_text_renders_as_glyphs_not_boxes(db_url, chromium):
+    from tests.portal import portal_app, serve
+
+    with serve(portal_app()) as base_url:
+        page = chromium.new_page()
+        page.goto(f"{base_url}/login")
+        expect(page.get_by_role("button")).to_contain_text("登录")
+        guo, wang, missing = (page.evaluate(GLYPH, ch) for ch in ("国", "网", "\ue000"))
+    assert guo != wang, "Chinese characters render as boxes: install fonts-noto-cjk"
+    assert guo != missing

@@ -14,10 +14,12 @@ from gridline.web.app import create_app
 from models.core.enums import StepStatus
 from models.tickets.ticket import Step, Ticket
 from tasks.core.db import engine_for, session_scope, upgrade_schema
+from tasks.core.schema import latest_revision
 from tasks.core.settings import get_settings
 from tests.portal import (
     browser,
     csrf_of,
+    form_token_of,
     login,
     now_utc,
     open_step,
@@ -88,9 +90,11 @@ def _a_ticket(url: str) -> str:
 def test_bodies_over_a_mebibyte_are_refused_with_the_chinese_page(portal, centre):
     agent = login(portal, "S0100")
     before = tickets(centre)
-    token = csrf_of(agent.get("/intake").text)
+    page = agent.get("/intake").text
+    token, once = csrf_of(page), form_token_of(page)
     # Just under the cap: read, and the content refused beside its field.
-    long = agent.post("/intake", data={**INTAKE, "content": "a" * 1_000_000, "csrf": token})
+    long = agent.post("/intake", data={**INTAKE, "content": "a" * 1_000_000, "csrf": token,
+                                       "form": once})
     assert long.status_code == 422 and "太长，最多 2000 个字" in long.text
     for size in (1_100_000, 20_000_000):
         huge = agent.post("/intake", data={**INTAKE, "content": "a" * size, "csrf": token})
@@ -111,9 +115,10 @@ def test_nul_bytes_overlong_text_and_files_are_refused_beside_the_field(portal, 
         refused = post_form(agent, "/intake", INTAKE | fields)
         assert refused.status_code == 422 and message in refused.text, fields
         assert f'id="error-{next(iter(fields))}"' in refused.text, fields
-    token = csrf_of(agent.get("/intake").text)
+    page = agent.get("/intake").text
     without_content = {k: v for k, v in INTAKE.items() if k != "content"}
-    upload = agent.post("/intake", data={**without_content, "csrf": token},
+    upload = agent.post("/intake", data={**without_content, "csrf": csrf_of(page),
+                                         "form": form_token_of(page)},
                         files={"content": ("a.txt", b"file body", "text/plain")})
     assert upload.status_code == 422 and "须为文字，不能上传文件" in upload.text
     assert tickets(centre) == before
@@ -190,7 +195,7 @@ def test_the_portal_refuses_to_start_on_an_old_or_missing_schema(empty_db_url, t
     settings = get_settings().model_copy(update={"database_url": empty_db_url})
     with pytest.raises(SystemExit) as old:
         create_app(settings)
-    assert "数据库结构版本为 0007，应为 0008" in str(old.value)
+    assert f"数据库结构版本为 0007，应为 {latest_revision()}" in str(old.value)
     missing = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'none.db'}"})
     with pytest.raises(SystemExit) as gone:
         create_app(missing)

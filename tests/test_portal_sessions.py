@@ -20,6 +20,7 @@ from tests.portal import (
     PASSWORD,
     browser,
     csrf_of,
+    form_token_of,
     login,
     now_utc,
     portal_app,
@@ -72,7 +73,8 @@ def test_a_cookie_copied_before_logout_opens_nothing_after_it(portal, centre):
     assert thief.get("/inbox").headers["location"] == "/login?next=/inbox"
     before = tickets(centre)
     created = thief.post("/intake", data={
-        "csrf": csrf_of(intake_page), "type": "complaint", "urgency": "normal",
+        "csrf": csrf_of(intake_page), "form": form_token_of(intake_page), "type": "complaint",
+        "urgency": "normal",
         "phone": "13812345678", "name": "张三", "address": "无锡市梁溪区人民路1号",
         "region": "320213", "content": "重放的会话"})
     assert created.status_code == 303 and created.headers["location"].startswith("/login")

@@ -1,22 +1,14 @@
-"""What every command shares: settings, the working calendar, time parsing and output."""
+"""What every command shares: warnings of the working calendar, time parsing and output."""
 
 import json
 from datetime import datetime
 
 import pendulum
 import typer
-from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
 from models.tickets.calendar import WorkCalendar
 from tasks.core.settings import Settings, get_settings
-from tasks.tickets.calendar_store import load_work_calendar
-
-
-def calendar_for(session: Session, settings: Settings | None = None) -> WorkCalendar:
-    settings = settings or get_settings()
-    return load_work_calendar(session, settings.timezone, settings.workday_start,
-                              settings.workday_end)
 
 
 def warn_fallback_years(calendar: WorkCalendar) -> None:

@@ -3,10 +3,11 @@
 import pendulum
 import typer
 
-from gridline.cli.common import calendar_for, echo_json
+from gridline.cli.common import echo_json
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.demo.seed import already_seeded, seed_demo
+from tasks.tickets.calendar_store import centre_calendar
 from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -17,7 +18,7 @@ def seed_if_empty() -> dict | None:
         if already_seeded(session):
             return None
         ensure_default_rules(session)
-        return seed_demo(session, now=pendulum.now("UTC"), calendar=calendar_for(session),
+        return seed_demo(session, now=pendulum.now("UTC"), calendar=centre_calendar(session),
                          rules=load_rules(session), password=get_settings().portal.demo_password)
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 import typer
 
 from gridline.cli.common import (
-    calendar_for,
     echo_json,
     local_date,
     local_iso,
@@ -16,6 +15,7 @@ from models.core.enums import AreaKind, TicketType
 from models.core.errors import InputError
 from models.tickets.rules import applicable_rules, due_times
 from tasks.core.db import session_scope
+from tasks.tickets.calendar_store import centre_calendar
 from tasks.tickets.rule_store import load_rules, store_rule_file
 
 app = typer.Typer(help="Deadline rules.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def due(
     area_kind = _enum("area", AreaKind, area)
     started = parse_instant("start", start)
     with session_scope() as session:
-        calendar = calendar_for(session)
+        calendar = centre_calendar(session)
         chosen = applicable_rules(load_rules(session), ticket_type, subtype, area_kind,
                                   local_date(started, calendar.timezone))
         if not chosen:

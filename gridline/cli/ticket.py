@@ -1,22 +1,13 @@
 """gridline ticket: create and show tickets."""
 
-import httpx
 import pendulum
 import typer
 
-from flows.lifecycle import prefect_api_configured, start_lifecycle
-from gridline.cli.common import (
-    calendar_for,
-    echo_json,
-    local_iso,
-    parse_instant,
-    warn_fallback_years,
-)
-from models.tickets.intake import parse_intake
+from flows.intake import LifecycleNotStarted, open_ticket
+from gridline.cli.common import echo_json, local_iso, parse_instant, warn_fallback_years
 from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
-from tasks.tickets.rule_store import load_rules
-from tasks.tickets.store import create_ticket, get_ticket
+from tasks.tickets.store import get_ticket
 
 app = typer.Typer(help="Tickets.", no_args_is_help=True)
 
@@ -61,22 +52,16 @@ def create(
                 region=region, subtype=subtype, channel=channel, urgency=urgency)
     if received_at is not None:
         data["received_at"] = parse_instant("received_at", received_at)
-    intake = parse_intake(data)
-    with session_scope() as session:
-        calendar = calendar_for(session)
-        ticket = create_ticket(session, intake, now=pendulum.now("UTC"), calendar=calendar,
-                               rules=load_rules(session))
-        summary = ticket_summary(ticket)
-    if prefect_api_configured() if start is None else start:
-        # Started once the ticket is committed, so the run always finds it.
-        try:
-            with session_scope() as session:
-                ticket = get_ticket(session, summary["number"])
-                ticket.flow_run_id = summary["flow_run_id"] = start_lifecycle(session, ticket)
-        except httpx.HTTPError as exc:
-            typer.echo(f"错误：工单 {summary['number']} 已保存，但流程未能启动（Prefect 服务不可用）| "
-                       f"error: ticket saved, its lifecycle not started: {exc}", err=True)
-            raise typer.Exit(1) from None
+    try:
+        with session_scope() as session:
+            ticket, calendar = open_ticket(session, data, now=pendulum.now("UTC"), start=start)
+            summary = ticket_summary(ticket)
+    except LifecycleNotStarted as exc:
+        typer.echo(f"错误：{exc.zh} | error: ticket saved, its lifecycle not started: "
+                   f"{exc.cause}", err=True)
+        raise typer.Exit(1) from None
+    if ticket.flow_run_id:
+        summary["flow_run_id"] = ticket.flow_run_id
     warn_fallback_years(calendar)
     if as_json:
         echo_json(summary)

@@ -1,5 +1,6 @@
-"""What every portal page depends on: a database session per request, the signed-in person (a
-live server-side session of an active staff member), the posted form, the CSRF check."""
+"""What every route may ask for: a database session per request, who is asking (their Scope: a
+live server-side session of an active staff member), the submitted form, the CSRF check, and the
+app's Portal (settings, clock, pages)."""
 
 from collections.abc import Iterator
 from typing import Annotated
@@ -8,23 +9,28 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gridline.web.auth import csrf_token, require_csrf, signed_in
-from gridline.web.scope import Scope
+from gridline.web.auth import require_csrf, signed_in
+from gridline.web.render import Portal
 from tasks.core.db import session_scope
+from tasks.org.scope import Scope
 
 
 class LoginRequired(Exception):
-    pass
+    """No valid session: the app sends the browser to the login page."""
+
+
+def get_portal(request: Request) -> Portal:
+    return request.app.state.portal
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.settings.database_url) as session:
+    with session_scope(request.app.state.portal.settings.database_url) as session:
         yield session
 
 
 def get_scope(request: Request, session: Annotated[Session, Depends(get_db)]) -> Scope:
-    state = request.app.state
-    staff = signed_in(request, session, state.clock(), state.settings.portal.session_hours)
+    portal = get_portal(request)
+    staff = signed_in(request, session, portal.clock(), portal.settings.portal.session_hours)
     if staff is None:
         raise LoginRequired()
     return Scope(session, staff)
@@ -34,16 +40,7 @@ async def submitted_form(request: Request) -> FormData:
     return await request.form()
 
 
-def render(request: Request, name: str, scope: Scope | None = None, status_code: int = 200,
-           **context):
-    """A page in the portal's layout (for routers outside create_app)."""
-    state = request.app.state
-    return state.templates.TemplateResponse(request, name, {
-        "me": scope.staff if scope else None, "scope": scope, "csrf": csrf_token(request),
-        "flash": request.session.pop("flash", None), "now": state.clock(), **context,
-    }, status_code=status_code)
-
-
+Site = Annotated[Portal, Depends(get_portal)]
 Db = Annotated[Session, Depends(get_db)]
 Me = Annotated[Scope, Depends(get_scope)]
 Posted = Annotated[FormData, Depends(submitted_form)]

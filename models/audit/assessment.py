@@ -33,12 +33,20 @@ class Assessment:
     next_check_at: datetime
 
 
+def stage_of(due_at: datetime, warn: timedelta, now: datetime) -> AuditStage | None:
+    """About to expire from `warn` before the due time, overdue from the due time on."""
+    if now < due_at - warn:
+        return None
+    return AuditStage.about_to_expire if now < due_at else AuditStage.overdue
+
+
 def assess(due_at: datetime, warn: timedelta, now: datetime, policy: AuditPolicy) -> Assessment:
     """Where a running clock stands at `now`, and when it next needs looking at."""
-    if now < due_at - warn:
+    stage = stage_of(due_at, warn, now)
+    if stage is None:
         return Assessment(None, 0, 0, due_at - warn)
-    if now < due_at:
-        return Assessment(AuditStage.about_to_expire, 0, 0, due_at)
+    if stage == AuditStage.about_to_expire:
+        return Assessment(stage, 0, 0, due_at)
     over = timedelta(seconds=(now - due_at).total_seconds())  # plain timedelta, whatever came in
     cadence = timedelta(hours=policy.repeat_hours)
     repeat = int(over.total_seconds() // cadence.total_seconds())

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData
+from sqlalchemy import DateTime, Double, Enum, MetaData
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -18,6 +18,8 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # The migrations say Double (SQLAlchemy 2.1's default for float): the same on 2.0.
+    type_annotation_map = {float: Double}
 
 
 class UTCDateTime(TypeDecorator):

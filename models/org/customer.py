@@ -1,9 +1,11 @@
-"""Customers of the supply company, recognised by account number or phone."""
+"""Customers of the supply company, recognised by account number or phone, and who looked them up."""
 
-from sqlalchemy import ForeignKey, String
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.core.base import Base, enum_column
+from models.core.base import Base, UTCDateTime, enum_column
 from models.core.enums import AreaKind
 from models.org.organisation import Region
 
@@ -21,3 +23,21 @@ class Customer(Base):
     area_kind: Mapped[AreaKind] = enum_column(AreaKind)
 
     region: Mapped[Region] = relationship()
+
+
+class CustomerLookup(Base):
+    """An agent looked a calling number up at intake (personal data: who asked for whom, when).
+    Refused lookups (over the rate limit) are kept too: they count against the limit."""
+
+    __tablename__ = "customer_lookups"
+    __table_args__ = (
+        # "How many lookups by this agent since ...": one index range scan.
+        Index("ix_customer_lookups_staff_at", "staff_id", "looked_up_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    looked_up_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    found: Mapped[bool] = mapped_column(default=False)  # a customer in the agent's scope
+    refused: Mapped[bool] = mapped_column(default=False)  # over the limit: nothing was shown

@@ -131,6 +131,19 @@ class Event(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
+class IntakeToken(Base):
+    """One rendered intake form: consumed by the ticket it creates, so a second POST of the same
+    form (double click, back button) finds that ticket instead of creating another."""
+
+    __tablename__ = "intake_tokens"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+
+
 @event.listens_for(TicketClock, "before_insert")
 def _schedule_new_clock(mapper, connection, clock: TicketClock) -> None:
     """A new clock is first looked at when it starts to be about to expire."""

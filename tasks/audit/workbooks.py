@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
@@ -50,6 +51,17 @@ def _local(value: datetime, timezone: str) -> datetime:
     return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
 
 
+def printable(sheet) -> None:
+    """On paper as on screen: A4 landscape, every column on one page's width, the header row
+    repeated on each page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0  # 0: as many pages as needed
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.horizontalCentered = True
+
+
 def _write(path: Path, title: str, rows: list[AuditRecord], timezone: str) -> None:
     book = Workbook()
     detail = book.active
@@ -72,6 +84,7 @@ def _write(path: Path, title: str, rows: list[AuditRecord], timezone: str) -> No
         header.alignment = Alignment(horizontal="center")
     detail.freeze_panes = "A2"
     detail.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(rows)) + 1}"
+    printable(detail)
 
     summary = book.create_sheet("部门汇总")
     summary.append(["责任部门", "工单数"])
@@ -89,7 +102,12 @@ def _write(path: Path, title: str, rows: list[AuditRecord], timezone: str) -> No
         chart.set_categories(Reference(summary, min_col=1, min_row=2,
                                        max_row=len(per_department) + 1))
         chart.width, chart.height = 18, 9
+        # openpyxl 3.1 hides both axes unless told otherwise; the counts go on the bars.
+        chart.x_axis.delete = chart.y_axis.delete = False
+        chart.dataLabels = DataLabelList(showVal=True)
+        chart.legend = None
         summary.add_chart(chart, "D2")
+    printable(summary)
 
     partial = path.with_suffix(".partial.xlsx")
     book.save(partial)

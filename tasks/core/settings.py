@@ -30,6 +30,8 @@ class PortalConfig(BaseModel):
     # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the
     # client's address; from anyone else the header is ignored. "" = no proxy in front.
     trusted_proxies: str = ""
+    lookups_per_minute: int = Field(default=30, ge=1)  # customer lookups per agent at intake
+    intake_form_hours: int = Field(default=12, ge=1)  # how long a rendered intake form stays valid
     # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);
     # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24

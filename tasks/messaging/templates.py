@@ -23,6 +23,16 @@ class TemplateProblem(ValueError):
     pass
 
 
+CLAUSE_END = "。，、；：！？.,;:!? \n"
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """A customer's words cut to fit a message; the template adds its own punctuation after them,
+    so theirs is dropped from the end (no "两个小时。，请于")."""
+    text = text.strip().rstrip(CLAUSE_END)
+    return text if len(text) <= width else text[:width] + "…"
+
+
 @lru_cache(maxsize=4)
 def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
     env = Environment(
@@ -36,7 +46,7 @@ def load_templates(timezone: str, folder: Path = TEMPLATES_DIR) -> Environment:
     )
     env.filters["mask_phone"] = mask_phone
     env.filters["local_time"] = lambda value: local_time(value, timezone)
-    env.filters["shorten"] = lambda text, width=40: text if len(text) <= width else text[:width] + "…"
+    env.filters["shorten"] = shorten
     for name in env.list_templates(extensions=["txt", "html"]):
         try:
             env.get_template(name)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models.core.errors import InputError
 from models.tickets.calendar import CalendarOverride, WorkCalendar
 from models.workforce.forecast import DayKinds, override_kind
+from tasks.core.settings import Settings, get_settings
 
 _TRUE = {"1", "true", "yes", "work", "working", "班", "上班", "工作日"}
 _FALSE = {"0", "false", "no", "off", "holiday", "休", "休息", "节假日"}
@@ -25,6 +26,13 @@ def load_work_calendar(session: Session, timezone: str, day_start: time = time(0
         day_start=day_start,
         day_end=day_end,
     )
+
+
+def centre_calendar(session: Session, settings: Settings | None = None) -> WorkCalendar:
+    """The working calendar with the centre's time zone and working hours from the settings."""
+    settings = settings or get_settings()
+    return load_work_calendar(session, settings.timezone, settings.workday_start,
+                              settings.workday_end)
 
 
 def load_day_kinds(session: Session) -> DayKinds:

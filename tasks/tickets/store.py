@@ -8,8 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models.core.errors import InputError
+from models.core.formatting import mask_phone
 from models.org.customer import Customer
-from models.org.organisation import Region
+from models.org.organisation import Region, Staff
 from models.tickets.calendar import WorkCalendar
 from models.tickets.intake import TicketIntake
 from models.tickets.rules import DeadlineRule, applicable_rules, due_times
@@ -23,11 +24,14 @@ def find_region(session: Session, code: str) -> Region:
     return region
 
 
-def find_customer_by_phone(session: Session, phone: str) -> Customer | None:
-    return session.scalars(
-        select(Customer).where((Customer.phone == phone) | (Customer.alt_phone == phone))
-        .order_by(Customer.id).limit(1)
-    ).first()
+def find_customer_by_phone(session: Session, phone: str,
+                           regions: frozenset[int] | None = None) -> Customer | None:
+    """The customer of a number; with `regions`, only one of those regions (a customer outside
+    them is not found, exactly as an unknown number)."""
+    query = select(Customer).where((Customer.phone == phone) | (Customer.alt_phone == phone))
+    if regions is not None:
+        query = query.where(Customer.region_id.in_(regions))
+    return session.scalars(query.order_by(Customer.id).limit(1)).first()
 
 
 def next_ticket_number(session: Session, received_local: pendulum.DateTime) -> str:
@@ -39,14 +43,19 @@ def next_ticket_number(session: Session, received_local: pendulum.DateTime) -> s
 
 
 def create_ticket(session: Session, intake: TicketIntake, *, now: datetime,
-                  calendar: WorkCalendar, rules: list[DeadlineRule]) -> Ticket:
-    """Store a validated ticket with the due time of each of its clocks, or raise and write nothing."""
+                  calendar: WorkCalendar, rules: list[DeadlineRule],
+                  regions: frozenset[int] | None = None, home: Region | None = None) -> Ticket:
+    """Store a validated ticket with the due time of each of its clocks, or raise and write nothing.
+    `regions` limit the customers it may be linked to; without a region of its own it takes the
+    customer's, else `home` (the agent's unit), else the top of the organisation."""
     received_at = intake.received_at or now
-    customer = find_customer_by_phone(session, intake.phone)
+    customer = find_customer_by_phone(session, intake.phone, regions)
     if intake.region:
         region = find_region(session, intake.region)
     elif customer is not None:
         region = customer.region
+    elif home is not None:
+        region = home
     else:
         region = session.scalars(
             select(Region).where(Region.parent_id.is_(None)).order_by(Region.id)).first()
@@ -98,3 +107,11 @@ def get_ticket(session: Session, number: str) -> Ticket:
         raise InputError("number", "工单不存在", f"no ticket numbered {number!r}")
     return ticket
 
+
+
+def record_phone_reveal(session: Session, ticket: Ticket, staff: Staff, now: datetime) -> None:
+    """Who saw the caller's full number, and when: in the timeline, the number masked (the full
+    one in the detail, for the record)."""
+    session.add(Event(ticket=ticket, at=now, kind="phone_revealed", actor_id=staff.id,
+                      actor=staff.name, message=f"查看客户完整号码 {mask_phone(ticket.caller_phone)}",
+                      detail={"phone": ticket.caller_phone}))

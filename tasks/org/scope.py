@@ -58,5 +58,10 @@ class Scope:
         return self.staff.role in INTAKE_ROLES
 
     @property
+    def calls_back(self) -> bool:
+        """The centre calls customers back: it may see a caller's full number (recorded)."""
+        return self.staff.role in CENTRE_ROLES
+
+    @property
     def supervises(self) -> bool:
         return self.staff.role in SUPERVISING_ROLES

@@ -1,0 +1,85 @@
+"""A step's form: shown to its department, checked beside each field, completed once (which
+resumes the ticket's run)."""
+
+import httpx
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from flows.steps import complete_step
+from gridline.web import forms as webforms
+from gridline.web.deps import CSRF, Db, Me, Posted, Site
+from gridline.web.render import Portal
+from gridline.web.security import RowId
+from models.core.enums import StepStatus
+from models.core.errors import InputError
+from models.tickets.forms import FORMS
+from models.tickets.ticket import Step
+from tasks.org.scope import Scope
+from tasks.tickets.queries import visible_step
+
+router = APIRouter()
+
+
+def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
+    step = visible_step(session, me, step_id)
+    if step is None:
+        raise HTTPException(404)
+    if not me.acts_on(step):
+        raise HTTPException(403, "该环节由其他部门办理，您只能查看，不能提交。")
+    if step.form not in FORMS:
+        raise HTTPException(404)
+    return step, FORMS[step.form]
+
+
+def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],
+              status_code: int = 200, typed: dict | None = None, errors: dict | None = None):
+    return portal.page(request, "step.html", me, status_code=status_code, step=step,
+                       ticket=step.ticket, title=portal.step_title(step.ticket.type, step.step_key),
+                       intro=model.__doc__ or "", widgets=webforms.widgets(model, typed, errors),
+                       general_error=(errors or {}).get("", ""))
+
+
+def already_done(request: Request, portal: Portal, me: Scope, step: Step, status_code: int):
+    who = step.completed_by.name if step.completed_by else "他人"
+    when = portal.templates.env.filters["local_time"](step.completed_at)
+    return portal.page(request, "message.html", me, status_code=status_code, title="无需重复提交",
+                       message=f"该环节已由{who}于 {when} 办结（{step.status.label}），无需再次提交。",
+                       link=f"/tickets/{step.ticket.number}")
+
+
+@router.get("/steps/{step_id}")
+def step_form(request: Request, session: Db, me: Me, portal: Site, step_id: RowId):
+    step, model = actionable_step(session, me, step_id)
+    if step.status != StepStatus.open:
+        return already_done(request, portal, me, step, 200)
+    return step_page(request, portal, me, step, model)
+
+
+@router.post("/steps/{step_id}", dependencies=CSRF)
+def submit_step(request: Request, session: Db, me: Me, form: Posted, portal: Site, step_id: RowId):
+    step, model = actionable_step(session, me, step_id)
+    if step.status != StepStatus.open:
+        return already_done(request, portal, me, step, 409)
+    data, typed = webforms.read_submission(model, form, portal.settings.timezone)
+    filled, errors = webforms.validate(model, data)
+    if errors:
+        return step_page(request, portal, me, step, model, 422, typed, errors)
+    number, key = step.ticket.number, step.step_key
+    session.commit()  # end this read before the lifecycle writes in its own transaction
+    try:
+        complete_step(number, key, filled.model_dump(mode="json"), me.staff.id, now=portal.clock())
+    except InputError as exc:
+        session.expire_all()
+        if step.status != StepStatus.open:  # someone else submitted it a moment before
+            return already_done(request, portal, me, step, 409)
+        errors = getattr(exc, "errors", None) or {"": exc.zh}  # StepFormError: per field
+        return step_page(request, portal, me, step, model, 422, typed, errors)
+    except httpx.HTTPError:  # recorded, but the run could not be told
+        request.session["flash"] = (f"工单 {number} 的环节已记录，但流程暂未能继续（Prefect "
+                                    "服务不可用），请联系管理员。")
+        return RedirectResponse("/inbox", status_code=303)
+    title = portal.step_title(step.ticket.type, key)
+    request.session["flash"] = f"工单 {number} 的“{title}”已提交。"
+    return RedirectResponse("/inbox", status_code=303)

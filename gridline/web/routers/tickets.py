@@ -1,0 +1,71 @@
+"""A department's inbox, a ticket's page (the caller's phone masked) and the recorded reveal of the
+full number for those who call back."""
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from gridline.web.deps import CSRF, Db, Me, Site
+from gridline.web.render import Portal
+from gridline.web.security import PageNo
+from models.core.enums import StepStatus, TicketType
+from models.tickets.ticket import Ticket
+from tasks.messaging.queries import messages_of
+from tasks.org.scope import Scope
+from tasks.tickets import queries
+from tasks.tickets.store import record_phone_reveal
+
+router = APIRouter()
+
+
+@router.get("/")
+def home():
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/inbox")
+def inbox(request: Request, session: Db, me: Me, portal: Site, type: str = "",
+          status: str = "open", page_no: PageNo = 1):
+    ticket_type = TicketType(type) if type in TicketType.__members__ else None
+    step_status = StepStatus(status) if status in StepStatus.__members__ else StepStatus.open
+    size = portal.settings.portal.page_size
+    rows, total = queries.inbox(session, me.staff.department_id, status=step_status,
+                                ticket_type=ticket_type, offset=(page_no - 1) * size, limit=size)
+    return portal.page(request, "inbox.html", me, rows=rows, total=total, page_no=page_no,
+                       pages=max(1, -(-total // size)), type=ticket_type, status=step_status,
+                       types=list(TicketType), statuses=list(StepStatus))
+
+
+def visible_ticket(session: Session, me: Scope, number: str) -> Ticket:
+    ticket = queries.ticket_page(session, me, number)
+    if ticket is None:
+        raise HTTPException(404)
+    return ticket
+
+
+def show_ticket(request: Request, session: Session, me: Scope, portal: Portal, ticket: Ticket,
+                revealed: str = ""):
+    config = portal.settings
+    prefect_ui = config.portal.prefect_ui_url or f"http://127.0.0.1:{config.prefect_port}"
+    run_url = f"{prefect_ui}/runs/flow-run/{ticket.flow_run_id}" if ticket.flow_run_id else None
+    return portal.page(request, "ticket.html", me, ticket=ticket, run_url=run_url,
+                       messages=messages_of(session, ticket.id), revealed=revealed)
+
+
+@router.get("/tickets/{number}")
+def ticket_page(request: Request, session: Db, me: Me, portal: Site, number: str):
+    return show_ticket(request, session, me, portal, visible_ticket(session, me, number))
+
+
+@router.post("/tickets/{number}/phone", dependencies=CSRF)
+def reveal_phone(request: Request, session: Db, me: Me, portal: Site, number: str):
+    """The full number shown once, in this response only, and recorded in the timeline."""
+    ticket = visible_ticket(session, me, number)
+    if not portal.may_call_back(me, ticket):
+        raise HTTPException(403, "只有坐席、值班长、管理员和需联系客户的环节办理人可以查看完整号码。")
+    record_phone_reveal(session, ticket, me.staff, portal.clock())
+    session.commit()
+    response = show_ticket(request, session, me, portal, visible_ticket(session, me, number),
+                           revealed=ticket.caller_phone)
+    response.headers["Cache-Control"] = "no-store"
+    return response

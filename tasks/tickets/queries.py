@@ -1,0 +1,84 @@
+"""What the portal reads of tickets: a department's inbox, a ticket's page, a step to act on, and
+the caller's context at intake. Each takes the reader's Scope and returns nothing outside it."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models.core.enums import OPEN_STATUSES, StepStatus, TicketType
+from models.org.customer import Customer
+from models.org.organisation import Region
+from models.tickets.ticket import Step, Ticket
+from tasks.core.paging import Listing
+from tasks.org.scope import Scope
+from tasks.tickets.store import find_customer_by_phone
+
+
+def inbox(session: Session, department_id: int, *, status: StepStatus,
+          ticket_type: TicketType | None, offset: int, limit: int) -> Listing:
+    """The department's steps in `status`, soonest due first. Plain rows, not ORM objects: the
+    inbox is the page everyone keeps open."""
+    mine = [Step.department_id == department_id, Step.status == status]
+    query = (select(Step.id, Step.step_key, Step.status, Step.due_at, Ticket.number,
+                    Ticket.type, Ticket.content)
+             .join(Ticket, Step.ticket_id == Ticket.id).where(*mine))
+    counted = select(func.count()).select_from(Step).where(*mine)  # the index alone
+    if ticket_type:
+        query = query.where(Ticket.type == ticket_type)
+        counted = counted.join(Ticket, Step.ticket_id == Ticket.id).where(
+            Ticket.type == ticket_type)
+    rows = session.execute(query.order_by(Step.due_at.asc().nulls_last(), Step.id)
+                           .limit(limit).offset(offset)).all()
+    return Listing(rows, session.scalar(counted))
+
+
+def ticket_page(session: Session, scope: Scope, number: str) -> Ticket | None:
+    """The ticket with everything its page shows: region, customer, clocks, steps, timeline."""
+    return session.scalars(
+        select(Ticket).where(Ticket.number == number, scope.sees_ticket())
+        .options(joinedload(Ticket.region), joinedload(Ticket.customer),
+                 selectinload(Ticket.clocks), selectinload(Ticket.events),
+                 selectinload(Ticket.steps).options(joinedload(Step.department),
+                                                    joinedload(Step.completed_by)))
+    ).first()
+
+
+def visible_step(session: Session, scope: Scope, step_id: int) -> Step | None:
+    """A step of a ticket the reader may see (acting on it is a question of its department)."""
+    return session.scalars(select(Step).join(Ticket, Step.ticket_id == Ticket.id)
+                           .where(Step.id == step_id, scope.sees_ticket())).first()
+
+
+@dataclass
+class Caller:
+    """What intake knows of a calling number: the customer, their open tickets, known faults."""
+
+    customer: Customer | None = None
+    open_tickets: list[Ticket] = field(default_factory=list)
+    faults: list[Ticket] = field(default_factory=list)
+
+
+def caller(session: Session, scope: Scope, phone: str, limit: int) -> Caller:
+    """The customer of a (normalised) number in the reader's regions (one elsewhere is not found,
+    as an unknown number), the open tickets of that number or customer the reader may see, and
+    the open fault tickets of the customer's region, newest first."""
+    customer = find_customer_by_phone(session, phone, scope.region_ids)
+    same_caller = Ticket.caller_phone == phone
+    if customer:
+        same_caller = or_(same_caller, Ticket.customer_id == customer.id)
+    newest = Ticket.received_at.desc()
+    open_tickets = session.scalars(
+        select(Ticket).where(same_caller, Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
+        .order_by(newest).limit(limit)).all()
+    faults = session.scalars(
+        select(Ticket).where(Ticket.type == TicketType.fault_repair,
+                             Ticket.region_id == customer.region_id,
+                             Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
+        .order_by(newest).limit(limit)).all() if customer else []
+    return Caller(customer, list(open_tickets), list(faults))
+
+
+def regions_in_scope(session: Session, scope: Scope) -> list[Region]:
+    return list(session.scalars(select(Region).where(Region.id.in_(scope.region_ids))
+                                .order_by(Region.code)))

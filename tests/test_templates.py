@@ -1,0 +1,48 @@
+"""Every message template, rendered with sample data as a person would read it."""
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from jinja2 import meta
+
+from models.messaging.outbox import MessageChannel
+from tasks.messaging.templates import load_templates, render
+
+# Customers' words end with their own punctuation; templates must not double it.
+SAMPLE = {
+    "ticket_no": "20261125000001", "ticket_type": "投诉", "content": "停电已经两个小时。",
+    "deadline": datetime(2026, 11, 25, 7, 0, tzinfo=UTC), "time_left": "2小时",
+    "customer_phone": "13812348000", "address": "南京市玄武区中山路1号。", "department": "玄武营销班",
+    "responsible": "王工", "overdue_by": "1天", "skew": "5分钟",
+    "database_time": datetime(2026, 11, 25, 7, 0, tzinfo=UTC), "name": "李娜",
+    "change_at": datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+    "items": [{"kind": "回访", "ticket_no": "20261125000002", "content": "电压不稳。",
+               "due_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC)}],
+    "level_label": "二级预警", "rule_label": "接通率", "scope": "故障报修", "window": "10:00-10:30",
+    "value": "72%", "threshold": "80%", "advice": "请增派坐席。",
+}
+DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
+ENV = load_templates("Asia/Shanghai")
+MESSAGES = [name for name in ENV.list_templates(extensions=["txt", "html"])
+            if name.startswith(("sms/", "email/"))]
+NAMES = sorted({name.split("/")[1].removesuffix(".txt") for name in MESSAGES
+                if name.endswith(".txt")})
+
+
+def test_the_sample_covers_every_variable_any_template_uses():
+    used = set()
+    for name in MESSAGES:
+        source = ENV.loader.get_source(ENV, name)[0]
+        used |= meta.find_undeclared_variables(ENV.parse(source))
+    assert used - set(SAMPLE) - {"subject", "text"} == set()
+
+
+@pytest.mark.parametrize("template", NAMES)
+def test_each_message_reads_cleanly(template):
+    _, sms, _ = render(ENV, MessageChannel.sms, template, SAMPLE)
+    subject, text, html = render(ENV, MessageChannel.email, template, SAMPLE)
+    for said in (sms, subject, text):
+        assert said and not DOUBLED.search(said), said
+        assert "None" not in said and "{{" not in said
+    assert subject in html and "\n" not in subject
