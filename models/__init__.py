@@ -5,7 +5,7 @@ Importing the package registers every table on the metadata (migrations and test
 from models.audit.assessment import AuditRecord
 from models.core.base import Base
 from models.messaging.outbox import OutboxMessage
-from models.org.accounts import LoginFailure
+from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
 from models.tickets.calendar import CalendarOverride
@@ -23,5 +23,5 @@ __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LoginFailure", "OutboxMessage",
-    "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
+    "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
 ]

@@ -73,8 +73,9 @@ def portal_app():
 def serve(app) -> Iterator[str]:
     """Run the app on a free loopback port until the block ends."""
     port = free_port()
+    # As `gridline portal` serves it: uvicorn's own X-Forwarded-For handling off.
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=2))
+                                           timeout_graceful_shutdown=2, proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

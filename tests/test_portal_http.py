@@ -1,6 +1,7 @@
 """The portal over HTTP on a real server, against real SQLite and PostgreSQL: logins, rights,
 CSRF, escaping, inbox, intake and supervision."""
 
+import io
 from datetime import timedelta
 
 import pytest
@@ -283,18 +284,23 @@ def test_a_supervisor_sends_an_undelivered_message_again(portal, centre):
     assert again.status_code == 303 and "无需重试" in supervisor.get("/supervise").text
 
 
-def test_user_add_creates_a_portal_login(portal, capsys):
+def test_user_add_creates_a_portal_login(portal, capsys, monkeypatch):
     args = ["user", "add", "N001", "--name", "新坐席", "--role", "agent", "--department", "D32-CC",
-            "--phone", "139-1234-5678"]
-    created = run_cli(capsys, *args, "--password", "long-enough-1")
+            "--phone", "139-1234-5678", "--password-stdin"]
+
+    def add(*argv, password="long-enough-1"):
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+        return run_cli(capsys, *argv)
+
+    created = add(*args)
     assert created.code == 0, created.err
     assert "新坐席" in login(portal, "N001", "long-enough-1").get("/inbox").text
-    again = run_cli(capsys, *args, "--password", "long-enough-1")
+    again = add(*args)
     assert again.code == 2 and "工号已存在" in again.err
-    short = run_cli(capsys, "user", "add", "N002", *args[3:], "--password", "short")
+    short = add("user", "add", "N002", *args[3:], password="short")
     assert short.code == 2 and "password" in short.err
-    role = run_cli(capsys, "user", "add", "N003", "--name", "x", "--role", "boss", "--department",
-                   "D32-CC", "--phone", "13912345678", "--password", "long-enough-1")
+    role = add("user", "add", "N003", "--name", "x", "--role", "boss", "--department",
+               "D32-CC", "--phone", "13912345678", "--password-stdin")
     assert role.code == 2 and "role" in role.err
 
 

@@ -1,5 +1,6 @@
-"""The portal: login, inbox and tickets, step forms, call intake, supervision (督办), one router
-each under gridline/web/routers; this module only assembles them.
+"""The portal: login and password, inbox and tickets, step forms, call intake, supervision (督办),
+one router each under gridline/web/routers; this module only assembles them, with the edges of
+gridline/web/security (headers, body cap, one Chinese error page, /static).
 
 `uvicorn --factory gridline.web.app:create_app` serves it; `gridline up` starts it beside the
 Prefect UI. Routes read through the query functions of tasks/, open tickets through
@@ -11,21 +12,21 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from gridline.web import security
 from gridline.web.auth import portal_secret
 from gridline.web.deps import LoginRequired
 from gridline.web.render import Portal
-from gridline.web.routers import intake, login, steps, supervision, tickets
+from gridline.web.routers import intake, login, password, steps, supervision, tickets
+from tasks.core.schema import require_latest_schema
 from tasks.core.settings import Settings, get_settings
-
-NOT_FOUND = "未找到：该页面或工单不存在，或不在您的权限范围内。"
 
 
 def create_app(settings: Settings | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_latest_schema(settings.database_url)  # one clear line, not a 500 on the first page
     portal = Portal(settings, clock or (lambda: datetime.now(UTC)))
     app = FastAPI(title="Gridline 门户", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.portal = portal
@@ -33,17 +34,12 @@ def create_app(settings: Settings | None = None,
     app.add_middleware(SessionMiddleware, secret_key=portal_secret(settings),
                        session_cookie="gridline_session", same_site="lax",
                        https_only=config.secure_cookies, max_age=config.session_hours * 3600)
+    security.install(app, portal.templates)
 
     @app.exception_handler(LoginRequired)
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    @app.exception_handler(StarletteHTTPException)  # also the router's own 404 and 405
-    def refused(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code != 404 else NOT_FOUND
-        return portal.page(request, "message.html", status_code=exc.status_code,
-                           title="无法访问", message=detail)
-
-    for area in (login, tickets, steps, intake, supervision):
+    for area in (login, password, tickets, steps, intake, supervision):
         app.include_router(area.router)
     return app

@@ -1,16 +1,16 @@
-"""What every route may ask for: a database session per request, who is asking (their Scope), the
-submitted form, the CSRF check, and the app's Portal (settings, clock, pages)."""
+"""What every route may ask for: a database session per request, who is asking (their Scope: a
+live server-side session of an active staff member), the submitted form, the CSRF check, and the
+app's Portal (settings, clock, pages)."""
 
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gridline.web.auth import password_stamp, require_csrf
+from gridline.web.auth import require_csrf, signed_in
 from gridline.web.render import Portal
-from models.org.organisation import Staff
 from tasks.core.db import session_scope
 from tasks.org.scope import Scope
 
@@ -29,10 +29,9 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 def get_scope(request: Request, session: Annotated[Session, Depends(get_db)]) -> Scope:
-    staff_id = request.session.get("staff")
-    staff = session.get(Staff, staff_id, options=[joinedload(Staff.department)]) \
-        if staff_id else None
-    if staff is None or request.session.get("stamp") != password_stamp(staff):
+    portal = get_portal(request)
+    staff = signed_in(request, session, portal.clock(), portal.settings.portal.session_hours)
+    if staff is None:
         raise LoginRequired()
     return Scope(session, staff)
 

@@ -17,7 +17,8 @@ import pendulum
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from models.core.errors import field_messages
+from models.core.errors import InputError, field_messages
+from models.core.text import FREE_TEXT_MAX, text_problem
 
 SHORT_TEXT = 200  # characters: a longer (or unbounded) text field gets a text area
 
@@ -66,8 +67,7 @@ def _widget(name: str, info: FieldInfo) -> Widget:
     elif extra.get("widget") in ("text", "textarea"):
         widget.kind = extra["widget"]
     else:
-        max_length = next((m.max_length for m in info.metadata
-                           if getattr(m, "max_length", None) is not None), None)
+        max_length = _max_length(info)
         widget.kind = "text" if max_length is not None and max_length <= SHORT_TEXT else "textarea"
     return widget
 
@@ -85,12 +85,36 @@ def widgets(model: type[BaseModel], values: dict[str, str] | None = None,
     return result
 
 
+@dataclass
+class Refused:
+    """A submitted value refused before the model sees it (a file, a NUL byte, too long)."""
+
+    message: str
+
+
+def form_text(form, name: str, max_length: int, multiline: bool = False) -> str:
+    """One text value of a posted form, or an InputError naming the field: never a file (its
+    repr would be stored as text), never control characters, never longer than its column."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        raise InputError(name, "须为文字，不能上传文件", "a text value, not a file upload")
+    problem = text_problem(value, max_length, multiline)
+    if problem:
+        raise InputError(name, *problem)
+    return value
+
+
 def read_submission(model: type[BaseModel], form, timezone: str) -> tuple[dict, dict[str, str]]:
     """(data for the model, raw texts to show again). Empty inputs are left out: a default or a
     'required' error applies. A date-time typed in the page is local time of the centre."""
     data, typed = {}, {}
     for name, info in model.model_fields.items():
-        raw = str(form.get(name, ""))
+        try:
+            raw = form_text(form, name, _max_length(info) or FREE_TEXT_MAX, multiline=True)
+        except InputError as exc:  # shown again as typed (escaped), a file as nothing
+            value = form.get(name, "")
+            data[name], typed[name] = Refused(exc.zh), value if isinstance(value, str) else ""
+            continue
         typed[name] = raw
         if not raw.strip():
             continue
@@ -99,6 +123,11 @@ def read_submission(model: type[BaseModel], form, timezone: str) -> tuple[dict, 
         else:
             data[name] = raw
     return data, typed
+
+
+def _max_length(info: FieldInfo) -> int | None:
+    return next((m.max_length for m in info.metadata
+                 if getattr(m, "max_length", None) is not None), None)
 
 
 def _local_datetime(text: str, timezone: str) -> str:
@@ -113,10 +142,12 @@ def _local_datetime(text: str, timezone: str) -> str:
 
 def validate(model: type[BaseModel], data: dict) -> tuple[BaseModel | None, dict[str, str]]:
     """The filled form, or the Chinese message beside each bad field."""
+    refused = {name: value.message for name, value in data.items() if isinstance(value, Refused)}
     try:
-        return model.model_validate(data), {}
+        filled = model.model_validate({k: v for k, v in data.items() if k not in refused})
     except ValidationError as exc:
-        return None, field_errors(model, exc)
+        return None, field_errors(model, exc) | refused
+    return (None, refused) if refused else (filled, {})
 
 
 def field_errors(model: type[BaseModel], exc: ValidationError) -> dict[str, str]:

@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from flows.lifecycle import lifecycles
-from gridline.web.auth import csrf_token
+from gridline.web.auth import LoginThrottle, client_address, csrf_token, trusted_networks
 from models.audit.assessment import AuditStage, stage_of
 from models.core.enums import DepartmentKind, StepStatus, TicketType
 from models.core.formatting import local_time, mask_phone, span_text
@@ -48,11 +48,17 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
 
 
 class Portal:
-    """One portal app's settings, clock and templates: what its routes render pages with."""
+    """One portal app's settings, clock and templates: what its routes render pages with; and its
+    login limiter and trusted proxies (read once: a bad proxy setting stops the start)."""
 
     def __init__(self, settings: Settings, clock: Callable[[], datetime]):
         self.settings, self.clock = settings, clock
         self.templates = make_templates(settings)
+        config = settings.portal
+        self.throttle = LoginThrottle(config.login_max_failures,
+                                      config.login_max_failures_per_address,
+                                      config.login_window_seconds, clock)
+        self.proxies = trusted_networks(config.trusted_proxies)
         # Looked up for every inbox row: from the declarations once, not the settings each time.
         self.titles = {(ticket_type, step.key): step.title
                        for ticket_type, spec in lifecycles().items() for step in spec.steps}
@@ -73,6 +79,10 @@ class Portal:
         return scope.calls_back or any(
             step.status == StepStatus.open and scope.acts_on(step)
             and (ticket.type, step.step_key) in self.calls_customer for step in ticket.steps)
+
+    def client(self, request: Request) -> str:
+        """The client's address, as the login limiter counts it."""
+        return client_address(request, self.proxies)
 
     def page(self, request: Request, name: str, scope: Scope | None = None,
              status_code: int = 200, **context):

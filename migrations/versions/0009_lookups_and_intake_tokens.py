@@ -1,7 +1,7 @@
 """customer lookups at intake (who looked up which number, when) and one-time intake form tokens
 
 Revision ID: 0009
-Revises: 0007 (0008, portal sessions, comes in another branch: chain this one after it)
+Revises: 0008
 Create Date: 2026-12-01 21:30:00
 """
 
@@ -11,7 +11,7 @@ import models.base
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

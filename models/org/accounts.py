@@ -1,9 +1,9 @@
-"""Accounts: failed logins, kept in the database so every portal worker process counts the same
-attempts."""
+"""Accounts: portal sessions and failed logins, kept in the database so every portal worker
+process sees the same ones, and a session ended there is ended everywhere."""
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.core.base import Base, UTCDateTime
@@ -22,3 +22,15 @@ class LoginFailure(Base):
     kind: Mapped[str] = mapped_column(String(10))  # account | address
     key: Mapped[str] = mapped_column(String(100))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PortalSession(Base):
+    """One signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so a
+    copy of the table opens no session. Ended on logout, password change and `user disable`."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,6 @@
 """The organisation: regions (province > city > county), departments and staff."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, enum_column
@@ -45,6 +45,7 @@ class Staff(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # False: no login
 
     department: Mapped[Department] = relationship()
     supervisor: Mapped["Staff | None"] = relationship(remote_side=[id])

@@ -3,10 +3,11 @@
 from datetime import datetime
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.core.enums import Channel, TicketType, Urgency
 from models.core.errors import InputError, input_error
+from models.core.text import FREE_TEXT_MAX, has_control_characters
 
 
 def normalise_phone(raw: str) -> str:
@@ -25,16 +26,31 @@ def normalise_phone(raw: str) -> str:
 class TicketIntake(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
+    # Lengths are the columns' (tickets, customers), so nothing is cut or refused by the database.
     type: TicketType
-    subtype: str | None = None
+    subtype: str | None = Field(None, max_length=50)
     channel: Channel = Channel.phone
     urgency: Urgency = Urgency.normal
-    phone: str
-    name: str
-    address: str
-    content: str
-    region: str | None = None
+    phone: str = Field(max_length=40)  # normalised to at most 20 digits
+    name: str = Field(max_length=100)
+    address: str = Field(max_length=300)
+    content: str = Field(max_length=FREE_TEXT_MAX)
+    region: str | None = Field(None, max_length=32)
     received_at: datetime | None = None
+
+    @field_validator("subtype", "phone", "name", "address", "region", mode="before")
+    @classmethod
+    def _one_line(cls, value):
+        if isinstance(value, str) and has_control_characters(value):
+            raise InputError("text", "不能包含控制字符", "control characters are not allowed")
+        return value
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value):
+        if isinstance(value, str) and has_control_characters(value, multiline=True):
+            raise InputError("text", "不能包含控制字符", "control characters are not allowed")
+        return value
 
     @field_validator("phone")
     @classmethod

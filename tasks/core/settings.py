@@ -27,7 +27,9 @@ class PortalConfig(BaseModel):
     login_max_failures: int = 5  # failed logins per account within the window, then refused
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 300
-    password_min_length: int = 8
+    # Proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed for the
+    # client's address; from anyone else the header is ignored. "" = no proxy in front.
+    trusted_proxies: str = ""
     lookups_per_minute: int = Field(default=30, ge=1)  # customer lookups per agent at intake
     intake_form_hours: int = Field(default=12, ge=1)  # how long a rendered intake form stays valid
     # A step due within this many hours is "about to expire" in the inbox (即将超期, seed 000);

@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 
 from flows.intake import LifecycleNotStarted, open_ticket
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
+from gridline.web.forms import form_text
 from gridline.web.render import Portal
+from gridline.web.security import MAX_BODY
 from models.core.enums import TicketType, Urgency
 from models.core.errors import InputError
 from models.tickets.intake import normalise_phone
+from models.tickets.ticket import IntakeToken
 from tasks.org.lookups import start_lookup
 from tasks.org.scope import Scope
 from tasks.tickets.intake_forms import AlreadyOpened, issue_form
@@ -21,6 +24,7 @@ from tasks.tickets.queries import Caller, caller, regions_in_scope
 
 router = APIRouter()
 FIELDS = ("type", "subtype", "urgency", "phone", "name", "address", "region", "content")
+TOKEN_LENGTH = IntakeToken.token.type.length
 
 
 def agent(me: Me) -> Scope:
@@ -73,11 +77,14 @@ def intake_form(request: Request, session: Db, me: Agent, portal: Site, phone: s
 
 @router.post("/intake", dependencies=CSRF)
 def intake(request: Request, session: Db, me: Agent, form: Posted, portal: Site):
-    values = {name: str(form.get(name, "")).strip() for name in FIELDS}
-    data = {k: v for k, v in values.items() if v} | {"channel": "phone"}
+    values = {}
     try:
+        for name in FIELDS:  # no file, no control character; too long: the model says so
+            values[name] = form_text(form, name, MAX_BODY, multiline=True).strip()
+        data = {k: v for k, v in values.items() if v} | {"channel": "phone"}
         ticket = open_ticket(session, data, now=portal.clock(), scope=me,
-                             form=str(form.get("form", "")), settings=portal.settings).ticket
+                             form=form_text(form, "form", TOKEN_LENGTH), settings=portal.settings
+                             ).ticket
     except AlreadyOpened as exc:  # a double click or a resubmit: the first POST's ticket
         session.rollback()
         request.session["flash"] = f"该表单已提交过，工单 {exc.number} 已创建，未重复创建。"

@@ -11,6 +11,7 @@ from flows.steps import complete_step
 from gridline.web import forms as webforms
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from gridline.web.render import Portal
+from gridline.web.security import RowId
 from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.tickets.forms import FORMS
@@ -49,7 +50,7 @@ def already_done(request: Request, portal: Portal, me: Scope, step: Step, status
 
 
 @router.get("/steps/{step_id}")
-def step_form(request: Request, session: Db, me: Me, portal: Site, step_id: int):
+def step_form(request: Request, session: Db, me: Me, portal: Site, step_id: RowId):
     step, model = actionable_step(session, me, step_id)
     if step.status != StepStatus.open:
         return already_done(request, portal, me, step, 200)
@@ -57,7 +58,7 @@ def step_form(request: Request, session: Db, me: Me, portal: Site, step_id: int)
 
 
 @router.post("/steps/{step_id}", dependencies=CSRF)
-def submit_step(request: Request, session: Db, me: Me, form: Posted, portal: Site, step_id: int):
+def submit_step(request: Request, session: Db, me: Me, form: Posted, portal: Site, step_id: RowId):
     step, model = actionable_step(session, me, step_id)
     if step.status != StepStatus.open:
         return already_done(request, portal, me, step, 409)

@@ -5,6 +5,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from gridline.web.deps import CSRF, Db, Me, Site
+from gridline.web.security import RowId
 from models.audit.assessment import AuditStage
 from models.core.errors import InputError
 from models.messaging.outbox import OutboxStatus
@@ -29,7 +30,7 @@ def supervise(request: Request, session: Db, me: Me, portal: Site):
 
 
 @router.post("/outbox/{message_id}/retry", dependencies=CSRF)
-def retry_message(request: Request, session: Db, me: Me, portal: Site, message_id: int):
+def retry_message(request: Request, session: Db, me: Me, portal: Site, message_id: RowId):
     """A supervisor's second chance for a message the gateway refused (wrong number fixed,
     platform back): queued again now, with fresh attempts."""
     if not me.supervises:

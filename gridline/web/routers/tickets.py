@@ -1,14 +1,13 @@
 """A department's inbox, a ticket's page (the caller's phone masked) and the recorded reveal of the
 full number for those who call back."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from gridline.web.deps import CSRF, Db, Me, Site
 from gridline.web.render import Portal
+from gridline.web.security import PageNo
 from models.core.enums import StepStatus, TicketType
 from models.tickets.ticket import Ticket
 from tasks.messaging.queries import messages_of
@@ -26,7 +25,7 @@ def home():
 
 @router.get("/inbox")
 def inbox(request: Request, session: Db, me: Me, portal: Site, type: str = "",
-          status: str = "open", page_no: Annotated[int, Query(alias="page", ge=1)] = 1):
+          status: str = "open", page_no: PageNo = 1):
     ticket_type = TicketType(type) if type in TicketType.__members__ else None
     step_status = StepStatus(status) if status in StepStatus.__members__ else StepStatus.open
     size = portal.settings.portal.page_size
