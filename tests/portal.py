@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from flows.lifecycle import lifecycles
 from gridline.web.app import create_app
-from models.core.enums import DepartmentKind, StaffRole, StepStatus
+from models.core.enums import DepartmentKind, StaffRole, StepStatus, TicketType
 from models.org.organisation import Department, Region, Staff
 from models.tickets.lifecycle import StepKind
 from models.tickets.ticket import Step, Ticket, TicketClock
@@ -63,6 +63,15 @@ def open_step(url: str, number: str, department_code: str, *, due_in: timedelta,
         session.add(row)
         session.flush()
         return row.id
+
+
+def a_ticket_in(url: str, region_code: str) -> str:
+    """A ticket of the region whose first hand-off goes to a business department."""
+    with session_scope(url) as session:
+        return session.scalar(select(Ticket.number).join(Ticket.region)
+                              .where(Ticket.region.has(code=region_code),
+                                     Ticket.type != TicketType.fault_repair)
+                              .order_by(Ticket.id).limit(1))
 
 
 def portal_app():

@@ -17,6 +17,7 @@ from tasks.core.db import engine_for, session_scope, upgrade_schema
 from tasks.core.schema import latest_revision
 from tasks.core.settings import get_settings
 from tests.portal import (
+    a_ticket_in,
     browser,
     csrf_of,
     form_token_of,
@@ -61,7 +62,7 @@ def assert_chinese_page(response, status: int, words: str):
 
 def test_every_page_carries_the_security_headers_and_no_inline_code(portal, centre):
     agent = login(portal, "S0100")
-    number = _a_ticket(centre)
+    number = a_ticket_in(centre, "320213")
     pages = {"/login": browser(portal).get("/login"), "/inbox": agent.get("/inbox"),
              "/intake": agent.get("/intake"), f"/tickets/{number}": agent.get(f"/tickets/{number}"),
              "/password": agent.get("/password"), "/nowhere": agent.get("/nowhere")}
@@ -79,12 +80,6 @@ def test_every_page_carries_the_security_headers_and_no_inline_code(portal, cent
     assert css.status_code == 200 and "font-family" in css.text
     assert css.headers["x-content-type-options"] == "nosniff"
     assert "no-store" not in css.headers.get("cache-control", "")
-
-
-def _a_ticket(url: str) -> str:
-    with session_scope(url) as session:
-        return session.scalar(select(Ticket.number).where(Ticket.region.has(code="320213"))
-                              .limit(1))
 
 
 def test_bodies_over_a_mebibyte_are_refused_with_the_chinese_page(portal, centre):
@@ -127,7 +122,7 @@ def test_nul_bytes_overlong_text_and_files_are_refused_beside_the_field(portal, 
                                            "csrf": csrf_of(wrong.get("/login").text)})
     assert nul_login.status_code == 422 and "工号不能包含控制字符" in nul_login.text
 
-    number = _a_ticket(centre)
+    number = a_ticket_in(centre, "320213")
     step_id = open_step(centre, number, "D3202-marketing", due_in=timedelta(hours=5),
                         now=now_utc())
     handler = login(portal, "D3202-marketing-1")

@@ -16,6 +16,7 @@ from tasks.core.db import session_scope
 from tasks.messaging.outbox import enqueue
 from tests.cli import run_cli
 from tests.portal import (
+    a_ticket_in,
     browser,
     csrf_of,
     login,
@@ -41,15 +42,6 @@ def centre(db_url, tmp_path, monkeypatch):
 def portal(centre):
     with serve(portal_app()) as base_url:
         yield base_url
-
-
-def a_ticket_in(url: str, region_code: str) -> str:
-    """A ticket of the region whose first hand-off goes to a business department."""
-    with session_scope(url) as session:
-        return session.scalar(select(Ticket.number).join(Ticket.region)
-                              .where(Ticket.region.has(code=region_code),
-                                     Ticket.type != TicketType.fault_repair)
-                              .order_by(Ticket.id).limit(1))
 
 
 def intake(client, **fields):

@@ -38,6 +38,7 @@ from tasks.demo.history import (
 )
 from tasks.demo.scenarios import CLOSED, CORE, OPEN, Scenario
 from tasks.org.passwords import hash_password
+from tasks.tickets.lifecycle_store import lifecycle_references
 from tasks.tickets.store import create_ticket
 
 PROVINCE = ("32", "江苏省")
@@ -121,7 +122,8 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
     session.flush()
 
     specs = {t: quiet(spec) for t, spec in
-             (lifecycles or load_lifecycles(get_settings().lifecycles_dir)).items()}
+             (lifecycles or load_lifecycles(get_settings().lifecycles_dir,
+                                               lifecycle_references(session))).items()}
     staff = People(session, rng)
     types = list(TicketType)
     lead, neighbours = None, 0
