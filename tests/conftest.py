@@ -67,3 +67,12 @@ def prefect_harness():
     setup_logging(incremental=False)
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture
+def portal(centre):
+    """The portal on a loopback port, over the module's own `centre` fixture."""
+    from tests.portal import portal_app, serve
+
+    with serve(portal_app()) as base_url:
+        yield base_url

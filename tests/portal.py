@@ -74,6 +74,15 @@ def a_ticket_in(url: str, region_code: str) -> str:
                               .order_by(Ticket.id).limit(1))
 
 
+def portal_centre(url: str, tmp_path, monkeypatch, **portal_settings: str) -> str:
+    """The seeded centre a portal test serves, with its own var/ and GRIDLINE_PORTAL__ settings."""
+    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
+    for name, value in portal_settings.items():
+        monkeypatch.setenv(f"GRIDLINE_PORTAL__{name}", value)
+    seed_centre(url, now_utc())
+    return url
+
+
 def portal_app():
     return create_app(get_settings())
 

@@ -24,9 +24,8 @@ from tests.portal import (
     login,
     now_utc,
     open_step,
-    portal_app,
+    portal_centre,
     post_form,
-    seed_centre,
     serve,
 )
 
@@ -36,15 +35,7 @@ INTAKE = {"type": "complaint", "urgency": "normal", "phone": "13812345678", "nam
 
 @pytest.fixture
 def centre(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
-    seed_centre(db_url, now_utc())
-    return db_url
-
-
-@pytest.fixture
-def portal(centre):
-    with serve(portal_app()) as base_url:
-        yield base_url
+    return portal_centre(db_url, tmp_path, monkeypatch)
 
 
 def tickets(url: str) -> int:

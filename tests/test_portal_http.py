@@ -23,25 +23,15 @@ from tests.portal import (
     now_utc,
     open_step,
     portal_app,
+    portal_centre,
     post_form,
-    seed_centre,
     serve,
 )
 
 
 @pytest.fixture
 def centre(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("GRIDLINE_PORTAL__PAGE_SIZE", "2")
-    monkeypatch.setenv("GRIDLINE_PORTAL__LOGIN_MAX_FAILURES", "3")
-    seed_centre(db_url, now_utc())
-    return db_url
-
-
-@pytest.fixture
-def portal(centre):
-    with serve(portal_app()) as base_url:
-        yield base_url
+    return portal_centre(db_url, tmp_path, monkeypatch, PAGE_SIZE="2", LOGIN_MAX_FAILURES="3")
 
 
 def intake(client, **fields):

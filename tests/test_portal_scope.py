@@ -20,8 +20,8 @@ from tests.portal import (
     now_utc,
     open_step,
     portal_app,
+    portal_centre,
     post_form,
-    seed_centre,
     serve,
 )
 
@@ -30,16 +30,8 @@ PHONE, MASKED = "13812345678", "138****5678"
 
 @pytest.fixture
 def centre(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("GRIDLINE_PORTAL__LOOKUPS_PER_MINUTE", "1000")  # one test lowers it
-    seed_centre(db_url, now_utc())
-    return db_url
-
-
-@pytest.fixture
-def portal(centre):
-    with serve(portal_app()) as base_url:
-        yield base_url
+    # lookups: one test lowers the limit itself
+    return portal_centre(db_url, tmp_path, monkeypatch, LOOKUPS_PER_MINUTE="1000")
 
 
 def customers_of_city(url: str, city: str) -> list[tuple[str, str]]:

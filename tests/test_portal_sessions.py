@@ -22,10 +22,9 @@ from tests.portal import (
     csrf_of,
     form_token_of,
     login,
-    now_utc,
     portal_app,
+    portal_centre,
     post_form,
-    seed_centre,
     serve,
 )
 
@@ -34,16 +33,7 @@ NEW_PASSWORD = "violet-harbour-42"
 
 @pytest.fixture
 def centre(db_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("GRIDLINE_PORTAL__LOGIN_MAX_FAILURES", "5")
-    seed_centre(db_url, now_utc())
-    return db_url
-
-
-@pytest.fixture
-def portal(centre):
-    with serve(portal_app()) as base_url:
-        yield base_url
+    return portal_centre(db_url, tmp_path, monkeypatch, LOGIN_MAX_FAILURES="5")
 
 
 def replay(base_url: str, stolen) -> "browser":
