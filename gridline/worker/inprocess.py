@@ -111,6 +111,7 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
         self._flows: dict[UUID, tuple[tuple | None, Flow]] = {}
         self._flow_locks: dict[UUID, asyncio.Lock] = {}
         self._executing: dict[UUID, Execution] = {}
+        self._held: set[UUID] = set()  # runs whose slot this worker has not released yet
         self._executions = 0
         self._draining = False
         self._stop_scope: anyio.CancelScope | None = None
@@ -132,12 +133,25 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
             return []
         return await super().get_and_submit_flow_runs()
 
+    async def _submit_scheduled_flow_runs(self, flow_run_response: list) -> list[FlowRun]:
+        # A run resumed the moment it suspended is Scheduled again while this worker still
+        # holds its slot (the execution is settling): the base class would try to take a second
+        # slot for the same run, and anyio refuses that with an error that stops the worker.
+        # Leave it for the next poll, once the slot is free.
+        fresh = [entry for entry in flow_run_response if entry.flow_run.id not in self._held]
+        return await super()._submit_scheduled_flow_runs(fresh)
+
+    def _release_limit_slot(self, flow_run_id: UUID) -> None:
+        super()._release_limit_slot(flow_run_id)
+        self._held.discard(flow_run_id)
+
     async def run(self, flow_run: FlowRun, configuration: InProcessJobConfiguration,
                   task_status: anyio.abc.TaskStatus[str] | None = None) -> InProcessResult:
         flow = await self._flow_for(flow_run, configuration)  # a load error: Crashed, by the base
         loop = asyncio.get_running_loop()
         execution = Execution(flow, flow_run, loop.create_future(), loop)
         self._executing[flow_run.id] = execution
+        self._held.add(flow_run.id)  # until the base class releases its slot
         try:
             execution.start(name=f"run {flow_run.name}",
                             settings=SettingsContext(profile=get_settings_context().profile,

@@ -4,7 +4,7 @@ customers and tickets of every type in various states. Deterministic for a given
 import random
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models.core.enums import (
@@ -17,6 +17,7 @@ from models.core.enums import (
     TicketType,
     Urgency,
 )
+from models.messaging.outbox import OutboxMessage, OutboxStatus
 from models.org.customer import Customer
 from models.org.organisation import Department, Region, Staff
 from models.tickets.calendar import WorkCalendar
@@ -38,7 +39,7 @@ from tasks.demo.history import (
 )
 from tasks.demo.scenarios import CLOSED, CORE, OPEN, Scenario
 from tasks.org.passwords import hash_password
-from tasks.tickets.lifecycle_store import lifecycle_references
+from tasks.tickets.lifecycle_store import acknowledge, lifecycle_references
 from tasks.tickets.store import create_ticket
 
 PROVINCE = ("32", "江苏省")
@@ -208,7 +209,18 @@ def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec
     ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules)
     times = step_times(received, moves, gaps, dues_at(received), now - timedelta(minutes=2))
     record_history(session, ticket, spec, moves, times, staff)
+    receipt_sent(session, ticket, spec)
     return ticket
+
+
+def receipt_sent(session: Session, ticket: Ticket, spec: LifecycleSpec) -> None:
+    """The customer's receipt went out when the ticket was received: the run that starts now
+    finds it sent (its key) and tells nobody twice."""
+    acknowledge(session, ticket, spec, ticket.received_at)
+    session.execute(update(OutboxMessage)
+                    .where(OutboxMessage.ticket_id == ticket.id,
+                           OutboxMessage.status == OutboxStatus.queued)
+                    .values(status=OutboxStatus.sent, attempts=1, sent_at=ticket.received_at))
 
 
 class _NameMaker:
