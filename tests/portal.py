@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from flows.lifecycle import lifecycles
 from gridline.web.app import create_app
 from models.core.enums import DepartmentKind, StaffRole, StepStatus, TicketType
+from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
 from models.tickets.lifecycle import StepKind
 from models.tickets.ticket import Step, Ticket, TicketClock
@@ -29,7 +30,7 @@ PASSWORD = "gridline-demo"
 
 
 def seed_centre(url: str, now: datetime) -> None:
-    """The demo centre's organisation and tickets (without their steps), every login with
+    """The demo centre's organisation and tickets (without their steps and messages), every login with
     PASSWORD, plus a city-level centre in Suzhou (agents, supervisor, admin who must not see other
     cities' tickets)."""
     with session_scope(url) as session:
@@ -37,6 +38,7 @@ def seed_centre(url: str, now: datetime) -> None:
                   rules=load_rules(session), customers=60, tickets=30, password=PASSWORD)
         # A clean slate: only the steps and running deadlines each test makes.
         session.execute(delete(Step))
+        session.execute(delete(OutboxMessage))  # the seeded receipts
         session.execute(update(TicketClock).values(met_at=now))
         suzhou = session.scalar(select(Region).where(Region.code == "3205"))
         centre = Department(code="D3205-CC", name="苏州95598分中心",

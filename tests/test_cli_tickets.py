@@ -68,7 +68,8 @@ def test_the_customer_is_told_the_number_and_the_promised_deadline_once(db_url, 
             acknowledge(session, ticket, lifecycles()[ticket.type], ticket.received_at)
     with session_scope(db_url) as session:
         sent = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.template == "customer_ack")).all()
+            OutboxMessage.template == "customer_ack",
+            OutboxMessage.ticket_id == get_ticket(session, number).id)).all()
         assert [(m.channel.value, m.recipient, m.body_text) for m in sent] == [
             ("sms", "13812345678", f"【国网95598】尊敬的客户，您反映的投诉事项已受理，工单号{number}，"
                                    "我们将于2026-11-30 15:00前给您答复。")]  # the reply, not the contact
