@@ -211,13 +211,16 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
 
     async def _beat(self, flow_run: FlowRun, configuration: InProcessJobConfiguration,
                     seconds: int) -> None:
-        """The run's heartbeat, as the engine sends it: at once, then every `seconds`."""
+        """The run's heartbeat every `seconds` while it executes. Not at once, as the engine does:
+        most executions re-run to their next step and suspend within a second, and a beat that
+        reaches the server after the Suspended event would arm the crashed-run automation
+        (flows/automations.yaml), which then marked the waiting run Crashed 90 s later."""
         resource = {"prefect.resource.id": f"prefect.flow-run.{flow_run.id}",
                     "prefect.resource.name": flow_run.name or ""}
         related = self._event_related_resources(configuration=configuration)
         while True:
-            emit_event(event="prefect.flow-run.heartbeat", resource=resource, related=related)
             await anyio.sleep(seconds)
+            emit_event(event="prefect.flow-run.heartbeat", resource=resource, related=related)
 
     async def _submit_run(self, flow_run: FlowRun) -> None:
         await super()._submit_run(flow_run)
