@@ -26,6 +26,7 @@ from tasks.audit.workbooks import workbook_path
 from tasks.core.db import session_scope, upgrade_schema
 from tasks.messaging.outbox import enqueue
 from tasks.tickets.rule_store import ensure_default_rules
+from tests.conftest import _fresh_postgres_database
 from tests.mail import read_mail
 from tests.postgres import free_port
 
@@ -36,15 +37,19 @@ EVERY = timedelta(seconds=30)
 
 
 @pytest.fixture(scope="module")
-def centre(tmp_path_factory):
+def centre(postgres_server, tmp_path_factory):
     root = tmp_path_factory.mktemp("scheduler")
+    # The Prefect server on PostgreSQL: on its SQLite default a loaded CI machine answered the
+    # scheduler and the worker with "database is locked" (the runs came late, not never).
+    prefect_db = _fresh_postgres_database(postgres_server).replace("+psycopg", "+asyncpg")
     db_url = f"sqlite:///{root / 'gridline.db'}"
     upgrade_schema(db_url)
     with session_scope(db_url) as session:
         ensure_default_rules(session)
     smtp_port, sms_port = free_port(), free_port()
     sinks = Sinks(root / "sinks", smtp_port, sms_port).start()
-    prefect = LocalPrefect(root / "home", free_port(), log_dir=root, env={
+    prefect = LocalPrefect(root / "home", free_port(), log_dir=root,
+                           server_database_url=prefect_db, env={
         "GRIDLINE_DATABASE_URL": db_url, "GRIDLINE_AUDIT_DIR": str(root / "audit"),
         "GRIDLINE_SMTP__PORT": str(smtp_port), "GRIDLINE_SMS__URL": f"http://127.0.0.1:{sms_port}/sms",
         # The scheduler looks every 60 s by default: every second here, so runs come soon.
