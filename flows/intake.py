@@ -8,7 +8,7 @@ from typing import NamedTuple
 import httpx
 from sqlalchemy.orm import Session
 
-from flows.lifecycle import prefect_api_configured, start_lifecycle
+from flows.lifecycle import start_lifecycle, wants_run
 from models.core.errors import InputError
 from models.tickets.calendar import WorkCalendar
 from models.tickets.intake import parse_intake
@@ -59,7 +59,7 @@ def open_ticket(session: Session, data: dict, *, now: datetime, start: bool | No
     if form is not None:
         bind_form(session, form, ticket)
     session.commit()  # before the run starts, so the run always finds its ticket
-    if prefect_api_configured() if start is None else start:
+    if wants_run(start):
         try:
             ticket.flow_run_id = start_lifecycle(session, ticket)
         except httpx.HTTPError as exc:

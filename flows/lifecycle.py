@@ -164,3 +164,8 @@ def start_lifecycle(session, ticket: Ticket, at: datetime | None = None) -> str:
 def prefect_api_configured() -> bool:
     """A Prefect server to start runs on (without one, Prefect would start a throwaway one)."""
     return bool(PREFECT_API_URL.value())
+
+
+def wants_run(start: bool | None) -> bool:
+    """--start/--no-start as given, else: start a run when there is a server to start it on."""
+    return prefect_api_configured() if start is None else start
