@@ -1,4 +1,5 @@
 import os
+import queue
 import shutil
 import tempfile
 import uuid
@@ -76,3 +77,26 @@ def portal(centre):
 
     with serve(portal_app()) as base_url:
         yield base_url
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Drop the events and log lines Prefect's client still queues for the tests' servers: they
+    are all stopped by now, and at exit each item would be retried for about a minute (CI spent
+    12 minutes after the last test there)."""
+    from prefect._internal.concurrency import services
+
+    for service in list(services._active_services):
+        _drop_pending(service._queue)
+
+
+def _drop_pending(items: queue.Queue) -> None:
+    stop = False
+    while True:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            break
+        stop = stop or item is None
+        items.task_done()
+    if stop:  # a stopping service still waits for its end marker
+        items.put_nowait(None)
