@@ -22,7 +22,7 @@ from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import complete
-from tasks.tickets.step_forms import check_filled
+from tasks.tickets.step_forms import as_run_input, check_filled
 from tasks.tickets.store import get_ticket
 
 
@@ -45,9 +45,9 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         spec = lifecycle_of(session, ticket)
         filled = check_filled(session, spec, step, data)
         complete(session, ticket, spec, step, filled, by=staff, now=now)
-        run_id = ticket.flow_run_id
+        run_id, run_input = ticket.flow_run_id, as_run_input(session, spec, step, filled)
     if run_id:
-        resume(UUID(run_id), filled)
+        resume(UUID(run_id), run_input)
     return step
 
 

@@ -86,3 +86,15 @@ def check_filled(session: Session, spec: LifecycleSpec, step: Step,
                 raise StepFormError({field: "没有可选的部门或人员，请联系管理员"})
             filled[field] = names[filled[field]]
     return filled
+
+
+def as_run_input(session: Session, spec: LifecycleSpec, step: Step,
+                 filled: dict[str, Any]) -> dict[str, Any]:
+    """Checked data with codes as the names the run's form offers: Prefect validates a resume's
+    input against the form's schema, whose department and staff fields are lists of names."""
+    named = dict(filled)
+    for field, names in picked(session, spec, step).items():
+        by_code = {code: name for name, code in names.items()}
+        if named.get(field) in by_code:
+            named[field] = by_code[named[field]]
+    return named
