@@ -60,6 +60,11 @@ def mermaid(spec: LifecycleSpec) -> str:
     return "\n".join(lines)
 
 
+def description(spec: LifecycleSpec) -> str:
+    """A lifecycle deployment's description (markdown): its title, version and flowchart."""
+    return (f"{spec.title}工单流程（版本 {spec.version}）\n\n```mermaid\n{mermaid(spec)}\n```\n")
+
+
 def _quoted(text: str) -> str:
     return text.replace('"', "#quot;")
 
