@@ -6,7 +6,7 @@ from models.tickets.lifecycle import LifecycleSpec
 def changes(old: LifecycleSpec | None, new: LifecycleSpec) -> list[str]:
     """Lines such as "+ step review", "- step inspect", "~ step handle", "~ form callback"."""
     if old is None:
-        return ["+ new ticket type"]
+        return ["+ first version (none stored yet)"]
     if old.version == new.version:
         return []
     before = {s.key: s.model_dump(mode="json") for s in old.steps}
