@@ -80,8 +80,8 @@ def test_waiting_tickets_finish_on_their_version_and_new_ones_take_the_new_page(
         report = checked.out.splitlines()
         line = next(i for i, text in enumerate(report) if text.startswith("suggestion "))
         assert report[line].endswith("changed; 2 open ticket(s) stay on an older version")
-        assert report[line + 1:line + 4] == ["  + step check", "  ~ step handle",
-                                             "  ~ form reply_customer"]
+        assert report[line + 1:line + 5] == ["  + step check", "  ~ step handle",
+                                             "  + form centre_review", "  ~ form reply_customer"]
 
         after = create(capsys, "suggestion")
         wait_until_waiting(centre.db_url, after, "handle", timeout=120)
