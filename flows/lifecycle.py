@@ -17,11 +17,11 @@ from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from models.core.enums import TicketType
-from models.core.errors import StepFormError
+from models.core.errors import StepFormError, field_messages
 from models.core.formatting import local_time
 from models.tickets.lifecycle import (
     LifecycleSpec,
@@ -109,7 +109,11 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
     re-run passes the old ones by), with the reason in the run's log and above the form."""
     refused: list[str] = []
     for retry in itertools.count():
-        filled = _suspend(model, step, attempt, retry, description, refused)
+        try:
+            filled = _suspend(model, step, attempt, retry, description, refused)
+        except ValidationError as exc:  # what the schema let through, the form's model refuses
+            refused.append(StepFormError(field_messages(exc, model)).zh)
+            continue
         with session_scope() as session:
             ticket = get_ticket(session, number)
             row = find_step(session, ticket, step.key, attempt)
