@@ -36,7 +36,7 @@ def check(folder: Path = typer.Argument(..., help="a folder of <type>.yaml pages
         lines = changes(stored.get(ticket_type), spec)
         old = sum(n for (kind, version), n in waiting.items()
                   if kind == ticket_type and version not in (None, spec.version))
-        state = "unchanged" if not lines else "changed"
+        state = "new" if ticket_type not in stored else "changed" if lines else "unchanged"
         print(f"{ticket_type.value} {spec.version}: {state}"
               + (f"; {old} open ticket(s) stay on an older version" if old else ""))
         for line in lines:

@@ -155,6 +155,8 @@ def _field(decl: FieldDecl, picked: list[str] | None) -> tuple[Any, Any]:
         minimum = decl.min if decl.min is not None else (1 if decl.required else 0)
         if minimum:
             bounds["min_length"] = minimum
+    elif decl.type in PICKED:  # without the ticket's list (FORMS), at least not blank
+        bounds = {"min_length": 1} if decl.required and not picked else {}
     else:
         bounds = {k: v for k, v in (("ge", decl.min), ("le", decl.max)) if v is not None}
     extra = {"widget": "textarea" if decl.type == "long_text" else "text"} if text else None
