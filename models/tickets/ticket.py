@@ -92,7 +92,7 @@ class Step(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     step_key: Mapped[str] = mapped_column(String(50))
     attempt: Mapped[int] = mapped_column(default=1)
-    form: Mapped[str | None] = mapped_column(String(50))  # models.tickets.forms.FORMS key; None: no one fills it
+    form: Mapped[str | None] = mapped_column(String(50))  # a form of flows/lifecycles/forms.yaml; None: no one fills it
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[StepStatus] = enum_column(StepStatus, default=StepStatus.open)
