@@ -17,11 +17,12 @@ from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from models.core.enums import TicketType
+from models.core.errors import StepFormError, field_messages
 from models.core.formatting import local_time
-from models.tickets.forms import FORMS, StepFormError
 from models.tickets.lifecycle import (
     LifecycleSpec,
     References,
@@ -36,7 +37,6 @@ from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import (
     StepNotOpen,
     acknowledge,
-    check_filled,
     complete,
     enter_step,
     find_step,
@@ -44,21 +44,31 @@ from tasks.tickets.lifecycle_store import (
     outcome_of,
     resolve_department,
 )
+from tasks.tickets.lifecycle_versions import pin, ticket_lifecycle
+from tasks.tickets.step_forms import check_filled, step_model
 from tasks.tickets.store import get_ticket
 
 
 def lifecycles(session: Session | None = None) -> dict[TicketType, LifecycleSpec]:
     """The declarations in force (GRIDLINE_LIFECYCLES_DIR), checked against the deadline rules
-    and the templates; read again only when one of them changed."""
+    and the templates; read again when one of them or a file of the folder changed."""
     if session is None:
         with session_scope() as own:
             return lifecycles(own)
-    return _load(get_settings().lifecycles_dir, lifecycle_references(session))
+    folder = get_settings().lifecycles_dir
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                  for p in sorted(folder.glob("*.yaml")))
+    return _load(folder, lifecycle_references(session), stamp)
 
 
 @cache
-def _load(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
+def _load(folder: Path, refs: References, stamp: tuple) -> dict[TicketType, LifecycleSpec]:
     return load_lifecycles(folder, refs)
+
+
+def lifecycle_of(session: Session, ticket: Ticket) -> LifecycleSpec:
+    """The declaration the ticket runs on: the version it started with (see lifecycle_versions)."""
+    return ticket_lifecycle(session, ticket, lifecycles(session)[ticket.type])
 
 
 @flow(name="lifecycle", persist_result=True)
@@ -67,7 +77,7 @@ def lifecycle(ticket_number: str) -> str:
     it is closed or waits for someone."""
     with session_scope() as session:
         ticket = get_ticket(session, ticket_number)
-        spec = lifecycles(session)[ticket.type]
+        spec = pin(session, ticket, lifecycles(session)[ticket.type])
         acknowledge(session, ticket, spec, pendulum.now("UTC"))
     walk = Walk(spec)
     while walk.key is not None:
@@ -86,11 +96,12 @@ def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str
         if row.status != "open":
             return outcome_of(row), row.form_data or {}
         description = describe(ticket, step, row)
-    return wait_for(number, walk.spec, step, attempt, description)
+        model = step_model(session, walk.spec, row)
+    return wait_for(number, walk.spec, step, attempt, description, model)
 
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
-             description: str) -> tuple[str, dict]:
+             description: str, model: type[BaseModel]) -> tuple[str, dict]:
     """Suspend until the step is completed; the run exits here and re-runs from the top.
 
     Reached past a suspend only when an admin resumed the run from the Prefect UI: the input is
@@ -98,14 +109,18 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
     re-run passes the old ones by), with the reason in the run's log and above the form."""
     refused: list[str] = []
     for retry in itertools.count():
-        filled = _suspend(step, attempt, retry, description, refused)
+        try:
+            filled = _suspend(model, step, attempt, retry, description, refused)
+        except ValidationError as exc:  # what the schema let through, the form's model refuses
+            refused.append(StepFormError(field_messages(exc, model)).zh)
+            continue
         with session_scope() as session:
             ticket = get_ticket(session, number)
             row = find_step(session, ticket, step.key, attempt)
             if row.status != "open":  # completed in the portal or the CLI meanwhile
                 return outcome_of(row), row.form_data
             try:
-                data = check_filled(session, row, filled.model_dump(mode="json"))
+                data = check_filled(session, spec, row, filled.model_dump(mode="json"))
                 complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
             except StepNotOpen:  # lost to a submission a moment before: that one stands
                 session.refresh(row)
@@ -117,11 +132,12 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
             return outcome_of(row), row.form_data
 
 
-def _suspend(step: StepSpec, attempt: int, retry: int, description: str, refused: list[str]):
+def _suspend(model: type[BaseModel], step: StepSpec, attempt: int, retry: int, description: str,
+             refused: list[str]):
     """The run's wait for the step's form; past inputs come back at once on a re-run."""
     if refused:
         description = f"> 上次提交未通过校验：{refused[-1]}\n\n{description}"
-    form = run_input_subclass_from_type(FORMS[step.form]).with_initial_data(
+    form = run_input_subclass_from_type(model).with_initial_data(
         description=description)
     key = f"{step.key}-{attempt}" + (f"-{retry}" if retry else "")
     try:

@@ -14,14 +14,15 @@ from prefect.exceptions import ObjectNotFound
 from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
-from flows.lifecycle import lifecycles
+from flows.lifecycle import lifecycle_of
 from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
-from tasks.tickets.lifecycle_store import check_filled, complete
+from tasks.tickets.lifecycle_store import complete
+from tasks.tickets.step_forms import as_run_input, check_filled
 from tasks.tickets.store import get_ticket
 
 
@@ -41,12 +42,12 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         staff = session.get(Staff, by_staff_id)
         if staff is None:
             raise InputError("by", "处理人不存在", f"no staff with id {by_staff_id}")
-        filled = check_filled(session, step, data)
-        complete(session, ticket, lifecycles(session)[ticket.type], step, filled, by=staff,
-                 now=now)
-        run_id = ticket.flow_run_id
+        spec = lifecycle_of(session, ticket)
+        filled = check_filled(session, spec, step, data)
+        complete(session, ticket, spec, step, filled, by=staff, now=now)
+        run_id, run_input = ticket.flow_run_id, as_run_input(session, spec, step, filled)
     if run_id:
-        resume(UUID(run_id), filled)
+        resume(UUID(run_id), run_input)
     return step
 
 

@@ -13,6 +13,10 @@ import httpx
 import yaml
 
 from models.core.paths import PROJECT_ROOT
+from models.tickets.diagram import description
+from models.tickets.forms import DEFAULT_FOLDER as LIFECYCLES_DIR
+from models.tickets.forms import FORMS_FILE, read_forms
+from models.tickets.lifecycle import read_lifecycle
 
 POOL = "gridline"  # the scheduled flows: a process per run
 LIFECYCLE_POOL = "gridline-lifecycles"  # lifecycle runs and resumes, in threads (gridline/worker)
@@ -66,7 +70,27 @@ class LocalPrefect:
         self.create_pools()
         selection = [arg for name in names for arg in ("--name", name)] or ["--all"]
         self._run("--no-prompt", "deploy", *selection)
+        self.describe_lifecycles()
         self.apply_automations()
+
+    def describe_lifecycles(self) -> None:
+        """Each lifecycle deployment's description: the page's flowchart as Mermaid markdown."""
+        from prefect.client.schemas.actions import DeploymentUpdate
+        from prefect.exceptions import ObjectNotFound
+
+        folder = Path(self.env.get("GRIDLINE_LIFECYCLES_DIR") or LIFECYCLES_DIR)
+        forms = read_forms(folder if (folder / FORMS_FILE).exists() else LIFECYCLES_DIR)
+        with self.client() as client:
+            for path in sorted(folder.glob("*.yaml")):
+                if path.name == FORMS_FILE:
+                    continue
+                spec = read_lifecycle(path, None, forms)
+                try:
+                    deployment = client.read_deployment_by_name(f"lifecycle/{spec.type.value}")
+                except ObjectNotFound:  # not among the deployments applied
+                    continue
+                client.update_deployment(deployment.id,
+                                         DeploymentUpdate(description=description(spec)))
 
     def create_pools(self) -> None:
         """Each pool with its worker type's base job template (the one the UI's pool page shows);

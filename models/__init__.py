@@ -10,7 +10,14 @@ from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule
-from models.tickets.ticket import Event, IntakeToken, Step, Ticket, TicketClock
+from models.tickets.ticket import (
+    Event,
+    IntakeToken,
+    LifecycleVersion,
+    Step,
+    Ticket,
+    TicketClock,
+)
 from models.workforce.tables import (
                                      CallRecord,
                                      HandoverItem,
@@ -22,6 +29,7 @@ from models.workforce.tables import (
 __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
-    "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LoginFailure", "OutboxMessage",
+    "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
+    "LoginFailure", "OutboxMessage",
     "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
 ]

@@ -197,7 +197,7 @@ def ticket(url: str, number: str) -> dict:
 
 REPLY = {"result": "已处理", "reply_text": "已按政策处理并答复"}
 RETURNING = [("handle", {"result": "退单", "reply_text": "不属于本部门"}),
-             ("redispatch", {"department": "D3202-marketing", "note": "转无锡"}),
+             ("redispatch", {"department": "D3201-marketing", "note": "转市公司营销部"}),
              ("handle", REPLY), ("reply", {"reply_text": "已答复"})]
 HAPPY = {
     "consultation": [("answer", {"result": "转部门"}), ("handle", REPLY),

@@ -93,10 +93,10 @@ def test_a_known_fault_is_linked_and_the_caller_told_without_a_crew(live, journe
 def test_a_return_is_re_dispatched_to_the_chosen_department(live, journeys):
     t = ticket(live.db_url, journeys["opinion"])
     assert t["departments"][("handle", 1)] == "D320102-marketing"
-    assert t["departments"][("handle", 2)] == "D3202-marketing"
+    assert t["departments"][("handle", 2)] == "D3201-marketing"
     kinds = [kind for kind, _ in t["events"]]
     assert "returned" in kinds
-    assert any("转派至D3202-marketing" in message for _, message in t["events"])
+    assert any("转派至D3201-marketing" in message for _, message in t["events"])
     assert t["messages"].count("dispatch_notice") == 2  # each department told once
 
 

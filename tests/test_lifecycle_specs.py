@@ -84,7 +84,7 @@ GOOD_HEAD = "type: opinion\ntitle: 意见\nsteps:\n"
 
 @pytest.mark.parametrize("steps, line, field, words", [
     ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n    form: nosuch\n"
-     "  - {key: close, kind: close, title: 办结}\n", 4, "steps.0", "unknown form"),
+     "  - {key: close, kind: close, title: 办结}\n", 8, "steps.0.form", "unknown form"),
     ("  - key: handle\n    kind: handof\n    title: 处理\n", 5, "steps.0.kind", "handoff"),
     ("  - key: handle\n    kind: handoff\n    title: 处理\n    to: marketing\n"
      "    form: department_reply\n    when:\n      已处理: nowhere\n"

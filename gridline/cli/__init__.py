@@ -10,6 +10,7 @@ from gridline.cli import (
     db,
     demo,
     imports,
+    lifecycle,
     outbox,
     portal,
     rules,
@@ -34,6 +35,7 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
+app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(user.app, name="user")
 app.command("up")(run.up)
 app.command("portal")(portal.portal)

@@ -9,6 +9,7 @@ import httpx
 import typer
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from flows.lifecycle import lifecycles
 from gridline.cli.demo import seed_if_empty, summary
 from gridline.local_prefect import WORKER_TYPES, LocalPrefect
 from gridline.sinks import Sinks
@@ -16,6 +17,7 @@ from gridline.watchdog import Watchdog
 from tasks.core.db import session_scope, upgrade_schema
 from tasks.core.settings import get_settings
 from tasks.messaging.templates import load_templates
+from tasks.tickets.lifecycle_versions import record_versions
 from tasks.tickets.rule_store import ensure_default_rules
 
 
@@ -27,6 +29,7 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     upgrade_schema(settings.database_url)
     with session_scope() as session:
         ensure_default_rules(session)
+        record_versions(session, lifecycles(session))  # each page's text, before any run needs it
     sinks = None
     if _is_local_sink(settings):
         sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()

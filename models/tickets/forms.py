@@ -1,125 +1,216 @@
-"""The forms people fill at each lifecycle step: plain pydantic models, Chinese for the user.
+"""The forms people fill at each lifecycle step, declared in YAML (flows/lifecycles/forms.yaml)
+and built into pydantic models here.
 
-The same model is the Prefect resume form (wrapped as a RunInput by the flow), the portal's form
-and the schema `gridline step complete --data` is checked against. A form's `result` field, when it
-has one, is the outcome the lifecycle declaration's transitions are keyed on.
+One built model is the Prefect resume form (wrapped as a RunInput by the flow), the portal's form
+and the schema `gridline step complete --data` is checked against. A form's `result` field, when
+it has one, is the outcome the lifecycle declaration's transitions are keyed on.
+
+`department` and `staff` fields depend on the ticket: the declaration says which kinds of
+department; `form_model(decl, choices)` builds the step's model with the names of the right
+departments (or people) as an enum, and the stored form data keeps their codes.
 """
 
-from typing import Literal
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
-from models.core.errors import InputError, StepFormError, field_messages
+from models.core.enums import DepartmentKind
+from models.core.errors import InputError, StepFormError, field_messages, input_error, line_of
+from models.core.paths import PROJECT_ROOT
+from models.core.text import FREE_TEXT_MAX
+
+FORMS_FILE = "forms.yaml"
+DEFAULT_FOLDER = PROJECT_ROOT / "flows" / "lifecycles"
+SHORT_TEXT = 200  # characters of a one-line text field unless its declaration says otherwise
+PICKED = ("department", "staff")  # fields whose choices come from the ticket
+
+
+class FieldDecl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["text", "long_text", "choice", "number", "date", "datetime", "yesno",
+                  "department", "staff"]
+    title: str = Field(min_length=1)
+    help: str = ""
+    required: bool = True
+    required_when: dict[str, str] = {}  # {other field: value}: then this one must be filled
+    choices: list[str] = []
+    min: int | float | date | datetime | None = None
+    max: int | float | date | datetime | None = None
+    kinds: list[DepartmentKind] = []  # a department field: which kinds (default: all)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.type == "choice" and not self.choices:
+            raise ValueError("a choice field needs `choices`")
+        if self.type != "choice" and self.choices:
+            raise ValueError(f"a {self.type} field has no `choices`")
+        if self.kinds and self.type != "department":
+            raise ValueError("only a department field names `kinds`")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}")
+        if self.type in ("text", "long_text") and any(
+                v is not None and (not isinstance(v, int) or v < 0) for v in (self.min, self.max)):
+            raise ValueError("min and max of a text field are lengths (whole numbers)")
+        return self
+
+
+class FormDecl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    intro: str = ""
+    fields: dict[str, FieldDecl] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _rules_name_fields(self):
+        for name, decl in self.fields.items():
+            for other, value in decl.required_when.items():
+                target = self.fields.get(other)
+                if target is None:
+                    raise ValueError(f"{name}.required_when names no field {other!r}")
+                if target.choices and value not in target.choices:
+                    raise ValueError(f"{name}.required_when: {value!r} is not a choice of {other}")
+        return self
+
+    def results(self) -> tuple[str, ...] | None:
+        """The choices of the `result` field: the outcomes a step with this form can end with."""
+        result = self.fields.get("result")
+        return tuple(result.choices) if result is not None and result.choices else None
+
+    def picked(self) -> dict[str, FieldDecl]:
+        return {n: f for n, f in self.fields.items() if f.type in PICKED}
+
+
+class LifecycleFileError(ValueError):
+    """A bad declaration (a page or the forms file), naming the file, the line and the field."""
+
+    def __init__(self, path: Path, line: int, field: str, message: str):
+        super().__init__(f"{path}:{line}: {field}: {message}")
+        self.path, self.line, self.field = path, line, field
+
+
+def parse_forms(text: str, path: Path) -> dict[str, FormDecl]:
+    """The declarations of a forms file, or LifecycleFileError naming file, line and field."""
+    try:
+        root, data = yaml.compose(text), yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
+        raise LifecycleFileError(path, line, "yaml", str(exc.problem)) from exc
+    if not isinstance(data, dict) or not isinstance(data.get("forms"), dict):
+        raise LifecycleFileError(path, 1, "forms", "the file holds `forms:`, a form per name")
+    forms = {}
+    for name, body in data["forms"].items():
+        try:
+            forms[name] = FormDecl.model_validate(body)
+        except ValidationError as exc:
+            loc = ("forms", name, *_declared(exc.errors()[0]["loc"]))
+            raise LifecycleFileError(path, line_of(root, loc), ".".join(map(str, loc[1:])),
+                                 input_error(exc).en) from exc
+    return forms
+
+
+def _declared(loc: tuple) -> tuple:
+    """pydantic's location without the union members it tried (`int`, `date`, ...)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and (
+        p in ("int", "float", "date", "datetime") or p.startswith(("function-", "literal[")))))
+
+
+def read_forms(folder: Path) -> dict[str, FormDecl]:
+    path = folder / FORMS_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LifecycleFileError(path, 1, "file", str(exc)) from exc
+    return parse_forms(text, path)
+
+
+def dump_forms(forms: dict[str, FormDecl]) -> str:
+    """The declarations as a forms file (what a version stores: only the forms a page uses)."""
+    plain = {name: decl.model_dump(mode="json", exclude_defaults=True)
+             for name, decl in sorted(forms.items())}
+    return yaml.safe_dump({"forms": plain}, allow_unicode=True, sort_keys=True)
+
+
+def _annotation(decl: FieldDecl, picked: list[str] | None):
+    if decl.type == "choice":
+        return Literal[tuple(decl.choices)]
+    if decl.type in PICKED:
+        return Literal[tuple(picked)] if picked else str
+    return {"text": str, "long_text": str, "yesno": bool, "date": date, "datetime": datetime,
+            "number": int if all(isinstance(v, int) for v in (decl.min, decl.max) if v is not None)
+            and (decl.min is not None or decl.max is not None) else float}[decl.type]
+
+
+def _field(decl: FieldDecl, picked: list[str] | None) -> tuple[Any, Any]:
+    annotation = _annotation(decl, picked)
+    text = decl.type in ("text", "long_text")
+    bounds: dict[str, Any] = {}
+    if text:
+        bounds["max_length"] = decl.max if decl.max is not None else \
+            (SHORT_TEXT if decl.type == "text" else FREE_TEXT_MAX)
+        minimum = decl.min if decl.min is not None else (1 if decl.required else 0)
+        if minimum:
+            bounds["min_length"] = minimum
+    elif decl.type in PICKED:  # without the ticket's list (FORMS), at least not blank
+        bounds = {"min_length": 1} if decl.required and not picked else {}
+    else:
+        bounds = {k: v for k, v in (("ge", decl.min), ("le", decl.max)) if v is not None}
+    extra = {"widget": "textarea" if decl.type == "long_text" else "text"} if text else None
+    default = ... if decl.required else ("" if text else None)
+    if not decl.required and not text:
+        annotation = annotation | None
+    return annotation, Field(default, title=decl.title, description=decl.help or None,
+                             json_schema_extra=extra, **bounds)
 
 
 class Form(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class AnswerConsultation(Form):
-    """坐席受理咨询：用已审定的答复口径直接答复，或转业务部门。"""
+def form_model(name: str, decl: FormDecl,
+               picked: dict[str, list[str]] | None = None) -> type[BaseModel]:
+    """The pydantic model of a declaration; `picked` gives the names a department or staff field
+    offers (without them the field takes any text, as the static FORMS do)."""
+    picked = picked or {}
+    fields = {field: _field(d, picked.get(field)) for field, d in decl.fields.items()}
+    rules = {field: d for field, d in decl.fields.items() if d.required_when}
 
-    model_config = ConfigDict(title="咨询答复")
-    result: Literal["已答复", "转部门"] = Field(
-        title="处理方式", description="已答复：按统一答复口径当场答复客户；转部门：交业务部门答复")
-    reply_text: str | None = Field(None, title="答复内容", description="已答复时必填")
-
-    @model_validator(mode="after")
-    def _reply_when_answered(self):
-        if self.result == "已答复" and not self.reply_text:
-            raise InputError("reply_text", "已答复时须填写答复内容",
-                             "required when the result is 已答复")
+    def _required_when(self):
+        for field, d in rules.items():
+            for other, value in d.required_when.items():
+                if getattr(self, other) == value and not getattr(self, field):
+                    raise InputError(field, f"{value}时须填写{d.title}",
+                                     f"required when {other} is {value}")
         return self
 
-
-class ContactCustomer(Form):
-    """投诉受理后联系客户，了解诉求，并决定交责任部门还是纪检监察。"""
-
-    model_config = ConfigDict(title="联系客户")
-    result: Literal["转责任部门", "转纪检监察"] = Field(
-        title="处理去向", description="涉及员工违规违纪的投诉转纪检监察")
-    note: str = Field(min_length=1, title="联系情况", description="联系时间、方式与客户诉求")
+    validators = {"_required_when": model_validator(mode="after")(_required_when)} if rules else {}
+    model = create_model(_class_name(name), __base__=Form, __doc__=decl.intro or None,
+                         __validators__=validators, **fields)
+    model.model_config["title"] = decl.title
+    return model
 
 
-class DepartmentReply(Form):
-    """责任部门处理后回单；不属于本部门的工单可退单并说明原因。"""
-
-    model_config = ConfigDict(title="部门回单")
-    result: Literal["已处理", "退单"] = Field(title="处理结果", description="退单须说明原因")
-    reply_text: str = Field(min_length=1, title="处理情况", description="处理经过与答复意见，或退单原因")
+def _class_name(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
 
 
-class Redispatch(Form):
-    """中心对退回的工单重新派发（转派）。"""
-
-    model_config = ConfigDict(title="转派")
-    department: str = Field(min_length=1, title="接收部门编码", description="如 D3201-marketing")
-    note: str = Field("", title="转派说明")
-
-
-class CentreReview(Form):
-    """中心审核部门回单，不合格的退回部门重新处理。"""
-
-    model_config = ConfigDict(title="中心审核")
-    result: Literal["通过", "退回"] = Field(title="审核结论")
-    opinion: str = Field("", title="审核意见", description="退回时写明原因")
-
-
-class ReplyCustomer(Form):
-    """坐席将处理结果答复客户。"""
-
-    model_config = ConfigDict(title="答复客户")
-    reply_text: str = Field(min_length=1, title="答复内容")
-
-
-class Callback(Form):
-    """回访客户，记录满意度。"""
-
-    model_config = ConfigDict(title="回访")
-    result: Literal["满意", "不满意", "联系不上"] = Field(title="回访结果")
-    note: str = Field("", title="客户意见")
-
-
-class Arrival(Form):
-    """抢修人员到达现场。"""
-
-    model_config = ConfigDict(title="到达现场")
-    note: str = Field("", title="现场情况", description="故障原因初判等")
-
-
-class Restoration(Form):
-    """抢修完成，恢复供电。"""
-
-    model_config = ConfigDict(title="恢复供电")
-    cause: str = Field(min_length=1, title="故障原因")
-    note: str = Field("", title="处理情况")
-
-
-class SupervisorDecision(Form):
-    """值班长处理多次不满意的升级工单。"""
-
-    model_config = ConfigDict(title="值班长处理")
-    decision: str = Field(min_length=1, title="处理意见")
-
-
+# The shipped declarations' models, for what needs no ticket (demo history, tests, defaults).
 FORMS: dict[str, type[BaseModel]] = {
-    "answer_consultation": AnswerConsultation,
-    "contact_customer": ContactCustomer,
-    "department_reply": DepartmentReply,
-    "redispatch": Redispatch,
-    "centre_review": CentreReview,
-    "reply_customer": ReplyCustomer,
-    "callback": Callback,
-    "arrival": Arrival,
-    "restoration": Restoration,
-    "supervisor_decision": SupervisorDecision,
-}
+    name: form_model(name, decl) for name, decl in read_forms(DEFAULT_FOLDER).items()}
 
 
-def validate_form(form: str, data: dict) -> BaseModel:
+def validate_model(model: type[BaseModel], data: dict) -> BaseModel:
     """The filled form, or a StepFormError naming every bad field in Chinese."""
-    model = FORMS[form]
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise StepFormError(field_messages(exc, model)) from exc
+
+
+def validate_form(form: str, data: dict) -> BaseModel:
+    """A shipped form filled in (department and staff fields taking any text)."""
+    return validate_model(FORMS[form], data)

@@ -12,17 +12,25 @@ A page is checked against what it names outside itself (`References`, from its l
 clocks the deadline rules define for its type, and the templates of each notice's channel.
 """
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from models.core.enums import DepartmentKind, TicketStatus, TicketType
 from models.core.errors import input_error, line_of
-from models.tickets.forms import FORMS
+from models.tickets.forms import (
+    DEFAULT_FOLDER,
+    FORMS_FILE,
+    FormDecl,
+    LifecycleFileError,
+    dump_forms,
+    read_forms,
+)
 
 DONE = "完成"  # the outcome of a form without a `result` field
 BACK = "back"
@@ -95,6 +103,7 @@ class StepSpec(BaseModel):
     notify: dict[Literal["entry", "done"], list[Notice]] = {}
     when: dict[str, Transition] = {}  # not `on`: YAML 1.1 reads that key as true
     next: Transition | None = None
+    _results: tuple[str, ...] | None = PrivateAttr(None)  # its form's `result` choices
 
     @model_validator(mode="after")
     def _kind_needs(self):
@@ -103,8 +112,6 @@ class StepSpec(BaseModel):
             raise ValueError(f"a {self.kind} step needs `to` and `form`")
         if not human and self.form is not None:
             raise ValueError(f"a {self.kind} step has no form")
-        if self.form is not None and self.form not in FORMS:
-            raise ValueError(f"unknown form {self.form!r}; known: {', '.join(FORMS)}")
         if (self.kind == StepKind.branch) != (self.check is not None):
             raise ValueError("a branch step, and only a branch step, names a `check`")
         return self
@@ -113,9 +120,7 @@ class StepSpec(BaseModel):
         """Every outcome this step can end with."""
         if self.check is not None:
             return CHECK_OUTCOMES[self.check]
-        if self.form is not None and "result" in FORMS[self.form].model_fields:
-            return get_args(FORMS[self.form].model_fields["result"].annotation)
-        return (DONE,)
+        return self._results or (DONE,)
 
     def ticket_status(self) -> TicketStatus:
         if self.status is not None:
@@ -131,6 +136,21 @@ class LifecycleSpec(BaseModel):
     title: str
     notify: dict[Literal["start"], list[Notice]] = {}  # told once, when the ticket's run starts
     steps: list[StepSpec] = Field(min_length=1)
+    _forms: dict[str, FormDecl] = PrivateAttr(default_factory=dict)  # the forms its steps fill
+    _text: str = PrivateAttr("")  # the page as written, and its forms: what a version stores
+    _forms_text: str = PrivateAttr("")
+
+    @property
+    def forms(self) -> dict[str, FormDecl]:
+        return self._forms
+
+    @property
+    def version(self) -> str:
+        """The content hash of the page and the forms it uses."""
+        return declaration_hash(self._text, self._forms_text)
+
+    def texts(self) -> tuple[str, str]:
+        return self._text, self._forms_text
 
     def step(self, key: str) -> StepSpec:
         return next(s for s in self.steps if s.key == key)
@@ -145,14 +165,6 @@ class LifecycleSpec(BaseModel):
         return Transition(to=self.steps[index + 1].key) if index + 1 < len(self.steps) else None
 
 
-class LifecycleFileError(ValueError):
-    """A bad declaration, naming the file, the line and the field."""
-
-    def __init__(self, path: Path, line: int, field: str, message: str):
-        super().__init__(f"{path}:{line}: {field}: {message}")
-        self.path, self.line, self.field = path, line, field
-
-
 @dataclass(frozen=True)
 class References:
     """What a page may name outside itself, passed in by its loader: the clocks the deadline
@@ -165,15 +177,21 @@ class References:
         return sorted(name for kind, name in self.clocks if kind == ticket_type)
 
 
-def reference_errors(spec: LifecycleSpec, refs: References) -> list[tuple[tuple, str]]:
-    """Transitions to unknown steps, outcomes a step cannot have, a page without a close; clocks
-    no deadline rule of the type defines, templates missing for their channel."""
+def reference_errors(spec: LifecycleSpec, refs: References | None,
+                     forms: dict[str, FormDecl]) -> list[tuple[tuple, str]]:
+    """Transitions to unknown steps, outcomes a step cannot have, forms not declared, a page
+    without a close; with `refs`: clocks no deadline rule of the type defines, templates missing
+    for their channel."""
     keys = [s.key for s in spec.steps]
-    errors = _notice_errors(("notify",), spec.notify, refs, has_department=False)
+    errors = _notice_errors(("notify",), spec.notify, refs, has_department=False) if refs else []
     for i, step in enumerate(spec.steps):
-        errors += _clock_errors(spec, step, i, refs)
-        errors += _notice_errors(("steps", i, "notify"), step.notify, refs,
-                                 has_department=step.to is not None)
+        if refs is not None:
+            errors += _clock_errors(spec, step, i, refs)
+            errors += _notice_errors(("steps", i, "notify"), step.notify, refs,
+                                     has_department=step.to is not None)
+        if step.form is not None and step.form not in forms:
+            errors.append((("steps", i, "form"), f"unknown form {step.form!r}; {FORMS_FILE} "
+                                                 f"declares {', '.join(forms) or 'none'}"))
         if keys.count(step.key) > 1:
             errors.append((("steps", i, "key"), f"step key {step.key!r} is used twice"))
         for loc, transition in _transitions(step, i):
@@ -225,16 +243,32 @@ def _notice_errors(loc: tuple, notify: dict[str, list[Notice]], refs: References
     return errors
 
 
-def read_lifecycle(path: Path, refs: References) -> LifecycleSpec:
-    """Parse and check one declaration, or raise LifecycleFileError naming file, line and field."""
+def declaration_hash(page: str, forms: str) -> str:
+    return hashlib.sha256(f"{page}\n\0\n{forms}".encode()).hexdigest()[:16]
+
+
+def read_lifecycle(path: Path, refs: References | None,
+                   forms: dict[str, FormDecl] | None = None) -> LifecycleSpec:
+    """Parse and check one declaration (its forms: the folder's forms.yaml, else the shipped
+    one's), or raise LifecycleFileError naming file, line and field."""
     try:
         text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LifecycleFileError(path, 1, "file", str(exc)) from exc
+    return parse_lifecycle(text, path, refs, read_forms(DEFAULT_FOLDER) if forms is None else forms)
+
+
+def parse_lifecycle(text: str, path: Path, refs: References | None,
+                    forms: dict[str, FormDecl]) -> LifecycleSpec:
+    """A page's text checked against its forms and (unless None: a stored version, checked when
+    it was current) what it names outside itself."""
+    try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         raise LifecycleFileError(path, line, "yaml", str(exc.problem)) from exc
-    except (OSError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise LifecycleFileError(path, 1, "file", str(exc)) from exc
     try:
         spec = LifecycleSpec.model_validate(data)
@@ -242,7 +276,11 @@ def read_lifecycle(path: Path, refs: References) -> LifecycleSpec:
         loc = tuple(p for p in exc.errors()[0]["loc"]
                     if not (isinstance(p, str) and p in _UNION_TAGS))
         raise LifecycleFileError(path, line_of(root, loc), _field(loc), input_error(exc).en) from exc
-    for loc, message in reference_errors(spec, refs):
+    used = {s.form: forms[s.form] for s in spec.steps if s.form in forms}
+    for step in spec.steps:
+        step._results = used[step.form].results() if step.form in used else None
+    spec._forms, spec._text, spec._forms_text = used, text, dump_forms(used)
+    for loc, message in reference_errors(spec, refs, forms):
         raise LifecycleFileError(path, line_of(root, loc), _field(loc), message)
     if path.stem != spec.type.value:
         raise LifecycleFileError(path, line_of(root, ("type",)), "type",
@@ -260,9 +298,12 @@ def _field(loc: tuple) -> str:
 
 
 def load_lifecycles(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
-    """Every declaration in `folder`, each checked; every ticket type must have one."""
-    specs = {spec.type: spec for spec in (read_lifecycle(path, refs)
-                                          for path in sorted(folder.glob("*.yaml")))}
+    """Every declaration in `folder`, each checked against the folder's forms.yaml (the shipped
+    one where the folder has none) and `refs`; every ticket type must have one."""
+    forms = read_forms(folder if (folder / FORMS_FILE).exists() else DEFAULT_FOLDER)
+    specs = {spec.type: spec for spec in (read_lifecycle(path, refs, forms)
+                                          for path in sorted(folder.glob("*.yaml"))
+                                          if path.name != FORMS_FILE)}
     missing = [t.value for t in TicketType if t not in specs]
     if missing:
         raise LifecycleFileError(folder, 0, "type", f"no declaration for {', '.join(missing)}")

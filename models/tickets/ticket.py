@@ -32,6 +32,8 @@ class Ticket(Base):
     urgency: Mapped[Urgency] = enum_column(Urgency, default=Urgency.normal)
     rule_version: Mapped[str] = mapped_column(String(50))  # the deadline rules its clocks came from
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
+    # The declaration (page and forms, a LifecycleVersion) its run started on and finishes on.
+    lifecycle_version: Mapped[str | None] = mapped_column(String(16))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "gridline" for our own tickets; "marketing" for tickets watched from the marketing system's
     # export, which name their responsible person themselves.
@@ -90,7 +92,7 @@ class Step(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     step_key: Mapped[str] = mapped_column(String(50))
     attempt: Mapped[int] = mapped_column(default=1)
-    form: Mapped[str | None] = mapped_column(String(50))  # models.tickets.forms.FORMS key; None: no one fills it
+    form: Mapped[str | None] = mapped_column(String(50))  # a form of flows/lifecycles/forms.yaml; None: no one fills it
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     status: Mapped[StepStatus] = enum_column(StepStatus, default=StepStatus.open)
@@ -159,3 +161,16 @@ def _reschedule_clock(mapper, connection, clock: TicketClock) -> None:
         clock.next_check_at = None
     elif state.due_at.history.has_changes() or state.met_at.history.has_changes():
         clock.next_check_at = clock.due_at - timedelta(minutes=clock.warn_minutes)
+
+
+class LifecycleVersion(Base):
+    """A lifecycle page and the forms it uses, as they were when first seen (deploy or first
+    run), kept so a ticket started on it walks it to the end whatever the page says now."""
+
+    __tablename__ = "lifecycle_versions"
+
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)  # content hash
+    type: Mapped[TicketType] = enum_column(TicketType, index=True)
+    page: Mapped[str] = mapped_column(Text)
+    forms: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,9 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
-from models.core.errors import InputError, StepFormError
+from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
-from models.tickets.forms import validate_form
 from models.tickets.lifecycle import (
     DONE,
     HUMAN_KINDS,
@@ -166,15 +165,6 @@ def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: d
     notify(session, ticket, step, spec.notify.get("entry", []), "entry", now)
     session.flush()
     return step
-
-
-def check_filled(session: Session, step: Step, data: dict[str, Any]) -> dict[str, Any]:
-    """The one check of a filled step form, whoever sends it (portal, CLI, Prefect UI): the form's
-    own rules, then what only the database knows. Returns the form's values as JSON."""
-    filled = validate_form(step.form, data).model_dump(mode="json")
-    if step.form == "redispatch" and find_department(session, filled["department"]) is None:
-        raise StepFormError({"department": "部门编码不存在"})
-    return filled
 
 
 def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: Step,

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from flows.lifecycle import lifecycle_of
 from flows.steps import complete_step
 from gridline.web import forms as webforms
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
@@ -14,10 +15,10 @@ from gridline.web.render import Portal
 from gridline.web.security import RowId
 from models.core.enums import StepStatus
 from models.core.errors import InputError
-from models.tickets.forms import FORMS
 from models.tickets.ticket import Step
 from tasks.org.scope import Scope
 from tasks.tickets.queries import visible_step
+from tasks.tickets.step_forms import step_model
 
 router = APIRouter()
 
@@ -28,9 +29,10 @@ def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, ty
         raise HTTPException(404)
     if not me.acts_on(step):
         raise HTTPException(403, "该环节由其他部门办理，您只能查看，不能提交。")
-    if step.form not in FORMS:
+    spec = lifecycle_of(session, step.ticket)
+    if step.form not in spec.forms:
         raise HTTPException(404)
-    return step, FORMS[step.form]
+    return step, step_model(session, spec, step)  # department and staff: names to choose from
 
 
 def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],

@@ -1,0 +1,100 @@
+"""A step's form for its ticket: the declaration of the ticket's lifecycle version, with the
+department and staff fields offering names of the right departments and people, and the filled
+form checked once for every sender (portal, CLI, Prefect UI). Stored data keeps the codes."""
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.core.enums import DepartmentKind
+from models.core.errors import StepFormError
+from models.org.organisation import Department, Region, Staff
+from models.tickets.forms import FieldDecl, form_model, validate_model
+from models.tickets.lifecycle import LifecycleSpec
+from models.tickets.ticket import Step, Ticket
+
+
+def region_chain(region: Region) -> list[Region]:
+    """The ticket's region and every one above it: where its departments may be found."""
+    chain: list[Region] = []
+    place: Region | None = region
+    while place is not None:
+        chain.append(place)
+        place = place.parent
+    return chain
+
+
+def department_choices(session: Session, ticket: Ticket, decl: FieldDecl) -> dict[str, str]:
+    """{name: code} of the departments of the field's kinds in the ticket's region chain, the
+    nearest first; a name two regions share says whose it is."""
+    kinds = decl.kinds or list(DepartmentKind)
+    chain = region_chain(ticket.region)
+    order = {region.id: i for i, region in enumerate(chain)}
+    found = sorted(session.scalars(select(Department).where(
+        Department.region_id.in_(order), Department.kind.in_(kinds))),
+        key=lambda d: (order[d.region_id], kinds.index(d.kind), d.id))
+    names = [d.name for d in found]
+    return {(d.name if names.count(d.name) == 1 else f"{d.name}（{d.region.name}）"): d.code
+            for d in found}
+
+
+def staff_choices(session: Session, step: Step) -> dict[str, str]:
+    """{name: code} of the active people of the department holding the step."""
+    people = session.scalars(select(Staff).where(
+        Staff.department_id == step.department_id, Staff.active.is_(True)).order_by(Staff.id))
+    people = list(people)
+    names = [p.name for p in people]
+    return {(p.name if names.count(p.name) == 1 else f"{p.name}（{p.code}）"): p.code
+            for p in people}
+
+
+def picked(session: Session, spec: LifecycleSpec, step: Step) -> dict[str, dict[str, str]]:
+    """{field: {name: code}} for the form's department and staff fields."""
+    ticket = session.get(Ticket, step.ticket_id)
+    return {name: department_choices(session, ticket, decl) if decl.type == "department"
+            else staff_choices(session, step)
+            for name, decl in spec.forms[step.form].picked().items()}
+
+
+def step_model(session: Session, spec: LifecycleSpec, step: Step,
+               choices: dict[str, dict[str, str]] | None = None) -> type[BaseModel]:
+    """The step's form as a pydantic model, choices filled in for its ticket."""
+    choices = picked(session, spec, step) if choices is None else choices
+    return form_model(step.form, spec.forms[step.form],
+                      {field: list(names) or ["（无可选项）"] for field, names in choices.items()})
+
+
+def check_filled(session: Session, spec: LifecycleSpec, step: Step,
+                 data: dict[str, Any]) -> dict[str, Any]:
+    """The one check of a filled step form, whoever sends it: the form of the ticket's version,
+    a department or person given by name (or by code, as scripts do). Returns the values as
+    JSON, department and staff as their codes."""
+    if step.form not in spec.forms:
+        raise StepFormError({"": f"流程版本中没有表单 {step.form}"})
+    choices = picked(session, spec, step)
+    named = dict(data)
+    for field, names in choices.items():
+        by_code = {code: name for name, code in names.items()}
+        if isinstance(named.get(field), str) and named[field] in by_code:
+            named[field] = by_code[named[field]]
+    filled = validate_model(step_model(session, spec, step, choices), named).model_dump(mode="json")
+    for field, names in choices.items():
+        if filled.get(field) is not None:
+            if filled[field] not in names:  # the placeholder of an empty list
+                raise StepFormError({field: "没有可选的部门或人员，请联系管理员"})
+            filled[field] = names[filled[field]]
+    return filled
+
+
+def as_run_input(session: Session, spec: LifecycleSpec, step: Step,
+                 filled: dict[str, Any]) -> dict[str, Any]:
+    """Checked data with codes as the names the run's form offers: Prefect validates a resume's
+    input against the form's schema, whose department and staff fields are lists of names."""
+    named = dict(filled)
+    for field, names in picked(session, spec, step).items():
+        by_code = {code: name for name, code in names.items()}
+        if named.get(field) in by_code:
+            named[field] = by_code[named[field]]
+    return named
