@@ -25,7 +25,7 @@ def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return pendulum.datetime(2025, month, day, hour, minute, tz="Asia/Shanghai").in_timezone("UTC")
 
 
-def build(session: Session) -> dict:
+def build(session: Session, password_hash: str | None = None) -> dict:
     regions = {}
     for code, name, level, parent in [
             ("32", "江苏省", RegionLevel.province, None), ("3201", "南京市", RegionLevel.city, "32"),
@@ -46,7 +46,7 @@ def build(session: Session) -> dict:
     for code, role, dept in [("P-ADM", StaffRole.admin, "CC"), ("B-SUP", StaffRole.supervisor, "B-CC"),
                              ("A1-HEAD", StaffRole.head, "A1-MKT")]:
         session.add(Staff(code=code, name=code, role=role, phone="13900000000",
-                          department=depts[dept]))
+                          department=depts[dept], password_hash=password_hash))
     n = iter(range(1, 100))
 
     def ticket(kind, channel, region, received, address="", clocks=(), steps=()):
