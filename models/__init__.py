@@ -8,6 +8,7 @@ from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
+from models.statistics.approval import Submission, SubmissionLog
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import Event, IntakeToken, Step, Ticket, TicketClock
@@ -23,5 +24,6 @@ __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LoginFailure", "OutboxMessage",
-    "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Ticket", "TicketClock",
+    "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan", "Step", "Submission",
+    "SubmissionLog", "Ticket", "TicketClock",
 ]

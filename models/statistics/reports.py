@@ -28,6 +28,7 @@ class ReportSpec(BaseModel):
     period: Span
     subscribers: tuple[StaffRole, ...]
     indicators: tuple[str, ...]
+    entered: dict[str, str] = {}  # figures a unit fills in itself when it submits: key -> label
 
 
 class ReportSet(BaseModel):
@@ -50,6 +51,16 @@ def covered(span: Span, run_day: date) -> tuple[date, date]:
         return monday, monday + timedelta(days=6)
     last = run_day.replace(day=1) - timedelta(days=1)
     return last.replace(day=1), last
+
+
+def period_end(span: Span, first: date) -> date:
+    """The last day of the period that starts on `first`."""
+    if span == Span.day:
+        return first
+    if span == Span.week:
+        return first + timedelta(days=6)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
 
 
 def load_reports(known: set[str], path: Path | None = None) -> ReportSet:
