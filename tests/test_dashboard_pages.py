@@ -88,3 +88,27 @@ def test_a_city_supervisor_sees_only_the_city(portal, centre):
     board = suzhou.get("/wallboard").text
     assert "南京" not in board, re.findall(r".{80}南京.{80}", board, re.S)
     assert table(board, "units") == [["姑苏区", "0"]]
+
+
+def test_submit_and_send_back_on_the_approval_page(portal, centre):
+    from tests.portal import csrf_of
+
+    page = f"/approvals/unit?report=indicators&start=2025-09-01&unit=r{centre['320101']}"
+    head = login(portal, "A1-HEAD")
+    html = head.get(page).text
+    assert table(html, "computed")[0] == ["工单量", "3"]
+    form = {"csrf": csrf_of(html), "report": "indicators", "start": "2025-09-01",
+            "unit": f"r{centre['320101']}", "entered_visits": "12", "entered_remarks": ""}
+    assert head.post("/approvals/unit", data={**form, "action": "submit"}).status_code == 303
+    assert '<strong id="status">已上报</strong>' in head.get(page).text
+    admin = login(portal, "P-ADM")
+    html = admin.get(page).text
+    sent = admin.post("/approvals/unit", data={**form, "csrf": csrf_of(html),
+                                               "action": "send_back", "reason": "数据有误"})
+    assert sent.status_code == 303
+    html = admin.get(page).text
+    assert "已退回" in html and table(html, "log")[-1][1:] == ["P-ADM", "退回", "数据有误"]
+    overview = admin.get("/approvals?report=indicators&start=2025-09-01").text
+    assert table(overview, "units") == [["江苏省", "待上报"], ["南京市", "待上报"], ["苏州市", "待上报"]]
+    suzhou = login(portal, "B-SUP")
+    assert suzhou.get(page).status_code == 404

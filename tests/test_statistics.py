@@ -108,3 +108,19 @@ def test_scope_hides_other_units(db_url, centre):
         assert head.figures(get("ticket_volume"), day()).total.value == 2
         assert [name for name, _ in head.figures(get("ticket_volume"), day()).breadcrumb] == [
             "玄武区"]
+
+
+def test_the_bi_views_give_the_same_figures(db_url, centre):
+    from sqlalchemy import text
+
+    def one(sql):
+        with session_scope(db_url) as session:
+            return tuple(float(v) for v in session.execute(text(sql)).one())
+
+    where = "WHERE CAST(day AS VARCHAR(10)) = '2025-09-30'"
+    assert one(f"SELECT SUM(tickets) FROM stat_tickets_daily {where}") == (5,)
+    assert one(f"SELECT SUM(decided), SUM(on_time) FROM stat_clocks_daily {where}") == (8, 4)
+    assert one(f"SELECT SUM(steps), SUM(minutes_total), SUM(redispatches) FROM stat_steps_daily "
+               f"{where}") == (7, 260, 1)
+    assert one("SELECT SUM(offered), SUM(answered), SUM(answered_within_20s), SUM(abandoned) "
+               f"FROM stat_calls_daily {where}") == (4, 3, 2, 1)

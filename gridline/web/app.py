@@ -19,6 +19,7 @@ from gridline.web.auth import portal_secret
 from gridline.web.deps import LoginRequired
 from gridline.web.render import Portal
 from gridline.web.routers import (
+    approvals,
     dashboard,
     intake,
     login,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None,
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    for area in (login, password, tickets, steps, intake, supervision, dashboard, wallboard):
+    for area in (login, password, tickets, steps, intake, supervision, dashboard, wallboard,
+                 approvals):
         app.include_router(area.router)
     return app
