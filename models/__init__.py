@@ -8,6 +8,7 @@ from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
+from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule

@@ -59,10 +59,11 @@ def build(session: Session, password_hash: str | None = None) -> dict:
                                                           "arrive": "到达现场",
                                                           "restore": "恢复供电"}[clock],
                                         due_at=due, met_at=met, warn_minutes=1440))
-        for key, dept, opened, done, attempt, form in steps:
+        for key, dept, opened, done, attempt, form, *result in steps:
             t.steps.append(Step(step_key=key, department=depts[dept], opened_at=opened,
                                 completed_at=done, attempt=attempt, form=form,
-                                status="done" if done else "open"))
+                                status="done" if done else "open",
+                                form_data={"result": result[0]} if result else None))
         session.add(t)
         return t
 
@@ -72,7 +73,7 @@ def build(session: Session, password_hash: str | None = None) -> dict:
            steps=[("handle", "A1-MKT", at(9, 30, 9, 10), at(9, 30, 10, 10), 1, "handling"),
                   ("redispatch", "CC", at(9, 30, 10, 10), at(9, 30, 10, 20), 1, "redispatch"),
                   ("handle", "A-MKT", at(9, 30, 10, 20), at(9, 30, 12, 20), 2, "handling"),
-                  ("callback", "CC", at(9, 30, 12, 20), at(9, 30, 12, 30), 1, "callback")])
+                  ("callback", "CC", at(9, 30, 12, 20), at(9, 30, 12, 30), 1, "callback", "满意")])
     # T2: received at 23:50, handled after midnight; its reply due after the holiday.
     received = at(9, 30, 23, 50)
     ticket(TicketType.complaint, Channel.web, "320101", received,
@@ -90,8 +91,8 @@ def build(session: Session, password_hash: str | None = None) -> dict:
     ticket(TicketType.consultation, Channel.wechat, "320501", at(9, 30, 10),
            clocks=[("reply", at(10, 1, 10), at(9, 30, 10, 30))],
            steps=[("handle", "B1-MKT", at(9, 30, 10), at(9, 30, 10, 30), 1, "handling"),
-                  ("callback", "B-CC", at(9, 30, 10, 30), at(9, 30, 10, 40), 1, "callback"),
-                  ("callback", "B-CC", at(9, 30, 11), at(9, 30, 11, 20), 2, "callback")])
+                  ("callback", "B-CC", at(9, 30, 10, 30), at(9, 30, 10, 40), 1, "callback", "不满意"),
+                  ("callback", "B-CC", at(9, 30, 11), at(9, 30, 11, 20), 2, "callback", "满意")])
     # T6: the day before, still overdue; T7: today, about to expire.
     ticket(TicketType.consultation, Channel.phone, "320101", at(9, 29, 10),
            clocks=[("reply", at(9, 30, 10), None)])

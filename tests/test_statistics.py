@@ -59,6 +59,8 @@ def test_province_figures_match_the_hand_count(db_url, centre):
         assert stats.figures(get("repair_restore"), day()).total.value == 0
         assert stats.figures(get("repeat_faults"), day()).total.value == 1
         assert stats.figures(get("reopen_rate"), day()).total.value == 0.5
+        assert values(stats.figures(get("satisfaction"), day())) == {
+            "合计": 2 / 3, "南京市": None, "苏州市": 1 / 2, "江苏95598中心": 1}
         assert values(stats.figures(get("overdue_now"), day())) == {
             "合计": 3, "南京市": 3, "苏州市": 0}
         assert stats.figures(get("expiring_now"), day()).total.value == 1

@@ -1,4 +1,4 @@
-"""report submissions and their log (上报 / 退回), and read-only SQL views of the indicators for BI
+"""report submissions and their log (上报 / 退回), period indexes for the statistics, and read-only SQL views of the indicators for BI
 tools (local days in China Standard Time, UTC+8, which keeps no daylight saving)
 
 Revision ID: 0010
@@ -83,6 +83,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_submission_log'))
     )
     op.create_index(op.f('ix_report_submission_log_submission_id'), 'report_submission_log', ['submission_id'], unique=False)
+    op.create_index('ix_tickets_received_at', 'tickets', ['received_at'], unique=False)
+    op.create_index('ix_steps_completed_at', 'steps', ['completed_at'], unique=False)
+    op.create_index('ix_call_records_offered_at', 'call_records', ['offered_at'], unique=False)
     for name, sql in views(op.get_bind().dialect.name).items():
         op.execute(f"CREATE VIEW {name} AS {sql}")
 
@@ -90,6 +93,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in views(op.get_bind().dialect.name):
         op.execute(f"DROP VIEW IF EXISTS {name}")
+    op.drop_index('ix_call_records_offered_at', table_name='call_records')
+    op.drop_index('ix_steps_completed_at', table_name='steps')
+    op.drop_index('ix_tickets_received_at', table_name='tickets')
     op.drop_index(op.f('ix_report_submission_log_submission_id'), table_name='report_submission_log')
     op.drop_table('report_submission_log')
     op.drop_index(op.f('ix_report_submissions_region_id'), table_name='report_submissions')

@@ -52,6 +52,9 @@ class Period:
     end: datetime
     now: datetime
     answer_within_s: float = 20.0
+    # The unit whose own departments are shown: a ticket's department is looked up only for
+    # tickets of that region (those of regions below it count at their region), None: for all.
+    department_region: int | None = None
 
 
 Fact = Callable[[Period, str | None], Select]
@@ -81,10 +84,13 @@ def _latest_department() -> ColumnElement[int]:
 TICKET_DIMENSIONS = {"type": Ticket.type, "channel": Ticket.channel, "area": Ticket.area_kind}
 
 
-def _ticket_fact(dimension: str | None, num, den, *, dim_column=None) -> Select:
+def _ticket_fact(period: Period, dimension: str | None, num, den, *, dim_column=None) -> Select:
     dim = dim_column if dim_column is not None else TICKET_DIMENSIONS.get(dimension, null())
+    department = _latest_department()
+    if period.department_region is not None:
+        department = case((Ticket.region_id == period.department_region, department))
     return select(Ticket.id.label("ticket_id"), Ticket.region_id.label("region_id"),
-                  _latest_department().label("department_id"), dim.label("dim"),
+                  department.label("department_id"), dim.label("dim"),
                   num.label("num"), den.label("den"))
 
 
@@ -94,7 +100,7 @@ def _received_in(period: Period) -> ColumnElement[bool]:
 
 @aggregation("tickets_received")
 def tickets_received(period: Period, dimension: str | None) -> Select:
-    return _ticket_fact(dimension, literal(1), literal(1)).where(_received_in(period))
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(_received_in(period))
 
 
 def _decided_clocks(period: Period, dimension: str | None, clock: str | None = None) -> Select:
@@ -102,7 +108,7 @@ def _decided_clocks(period: Period, dimension: str | None, clock: str | None = N
     dim = TicketClock.label if dimension == "clock" else None
     decided = (TicketClock.met_at.is_not(None)) | (TicketClock.due_at <= period.now)
     on_time = TicketClock.met_at.is_not(None) & (TicketClock.met_at <= TicketClock.due_at)
-    query = (_ticket_fact(dimension, _one(on_time), literal(1), dim_column=dim)
+    query = (_ticket_fact(period, dimension, _one(on_time), literal(1), dim_column=dim)
              .join(TicketClock, TicketClock.ticket_id == Ticket.id)
              .where(_received_in(period), decided))
     return query.where(TicketClock.clock == clock) if clock else query
@@ -116,7 +122,7 @@ def clocks_met_on_time(period: Period, dimension: str | None) -> Select:
 def _open_clock_tickets(period: Period, dimension: str | None, condition) -> Select:
     """Tickets (once each) with a running clock in the given state now, whenever received."""
     clock = aliased(TicketClock)
-    return _ticket_fact(dimension, literal(1), literal(1)).where(exists().where(
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(exists().where(
         clock.ticket_id == Ticket.id, clock.met_at.is_(None), condition(clock)))
 
 
@@ -169,10 +175,18 @@ def tickets_reopened(period: Period, dimension: str | None) -> Select:
     callback, again = aliased(Step), aliased(Step)
     reopened = exists().where(again.ticket_id == Ticket.id, again.step_key == "callback",
                               again.attempt >= 2)
-    return _ticket_fact(dimension, _one(reopened), literal(1)).where(
+    return _ticket_fact(period, dimension, _one(reopened), literal(1)).where(
         _received_in(period), exists().where(callback.ticket_id == Ticket.id,
                                              callback.step_key == "callback",
                                              callback.completed_at.is_not(None)))
+
+
+@aggregation("callbacks_satisfied")
+def callbacks_satisfied(period: Period, dimension: str | None) -> Select:
+    """Callbacks done in the period that reached the customer: how many were satisfied."""
+    result = Step.form_data["result"].as_string()
+    return _step_fact(period, dimension, _one(result == "满意"), literal(1)).where(
+        Step.step_key == "callback", result.in_(["满意", "不满意"]))
 
 
 def _repair_clock(period: Period, dimension: str | None, clock: str) -> Select:
@@ -191,7 +205,7 @@ def repair_restored_on_time(period: Period, dimension: str | None) -> Select:
 
 @aggregation("repair_arrival_minutes")
 def repair_arrival_minutes(period: Period, dimension: str | None) -> Select:
-    return (_ticket_fact(dimension, minutes_between(Ticket.received_at, TicketClock.met_at),
+    return (_ticket_fact(period, dimension, minutes_between(Ticket.received_at, TicketClock.met_at),
                          literal(1))
             .join(TicketClock, TicketClock.ticket_id == Ticket.id)
             .where(_received_in(period), Ticket.type == TicketType.fault_repair,
@@ -203,7 +217,7 @@ def repeat_faults(period: Period, dimension: str | None) -> Select:
     """Fault tickets of the period at an address with another fault reported in the 30 days
     before."""
     earlier = aliased(Ticket)
-    return _ticket_fact(dimension, literal(1), literal(1)).where(
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(
         _received_in(period), Ticket.type == TicketType.fault_repair, Ticket.address != "",
         exists().where(earlier.type == TicketType.fault_repair, earlier.address == Ticket.address,
                        earlier.id != Ticket.id, earlier.received_at <= Ticket.received_at,

@@ -2,7 +2,7 @@
 figures of their department's region and the regions under it, and the centre's calls only from
 the province centre. Every screen, export and mailed report asks through `figures`."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
@@ -14,7 +14,7 @@ from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
 from models.statistics.indicators import Indicator, Kind, Subject, figure
 from models.tickets.ticket import Ticket
-from tasks.org.scope import CENTRE_ROLES, region_subtree
+from tasks.org.scope import CENTRE_ROLES
 from tasks.statistics.aggregations import AGGREGATIONS, Period
 from tasks.workforce.calls import local_day_start
 
@@ -33,10 +33,15 @@ class Tree:
         self.children: dict[int | None, list[int]] = {}
         for region in sorted(self.regions.values(), key=lambda r: r.code):
             self.children.setdefault(region.parent_id, []).append(region.id)
-        self._session = session
 
     def subtree(self, region_id: int) -> frozenset[int]:
-        return region_subtree(self._session, region_id)
+        """As tasks.org.scope.region_subtree, from the regions read already."""
+        found, todo = set(), [region_id]
+        while todo:
+            current = todo.pop()
+            found.add(current)
+            todo.extend(self.children.get(current, []))
+        return frozenset(found)
 
     def ancestors(self, region_id: int) -> list[int]:
         chain = [region_id]
@@ -132,6 +137,7 @@ class Statistics:
         return indicator.subject != Subject.call or self.viewer.sees_calls
 
     def _facts(self, indicator: Indicator, period: Period, unit: Unit, dimension: str | None):
+        period = replace(period, department_region=unit.region_id)
         fact = AGGREGATIONS[indicator.aggregation](period, dimension).subquery()
         if indicator.subject == Subject.call:
             return fact, []
