@@ -60,7 +60,7 @@ def to_pdf(workbook: Path) -> Path:
     return workbook.with_suffix(".pdf")
 
 
-def _write_scope(stats: Statistics, spec: ReportSpec, first: date, last: date, folder: Path,
+def write_scope(stats: Statistics, spec: ReportSpec, first: date, last: date, folder: Path,
                  now: datetime, timezone: str) -> tuple[Path, list[tuple[str, str]]]:
     period = local_period(first, last, timezone, now)
     place = stats.tree.regions[stats.viewer.root_id]
@@ -95,7 +95,7 @@ def write_report(session: Session, spec: ReportSpec, *, first: date, last: date,
         scopes.setdefault(stats.viewer, (stats, []))[1].append(person)
     written, intents = [], []
     for stats, people in scopes.values():
-        workbook, summary = _write_scope(stats, spec, first, last, folder, now, timezone)
+        workbook, summary = write_scope(stats, spec, first, last, folder, now, timezone)
         unit = stats.tree.regions[stats.viewer.root_id].name
         written.append(Written(unit, workbook, to_pdf(workbook), summary,
                                [p.email for p in people]))
