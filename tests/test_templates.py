@@ -21,6 +21,8 @@ SAMPLE = {
                "due_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC)}],
     "level_label": "二级预警", "rule_label": "接通率", "scope": "故障报修", "window": "10:00-10:30",
     "value": "72%", "threshold": "80%", "advice": "请增派坐席。",
+    "report": "日报", "unit": "江苏省", "period": "2026-11-24", "rows": [["工单量", "5"]],
+    "files": ["日报-江苏省-2026-11-24.xlsx", "日报-江苏省-2026-11-24.pdf"],
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

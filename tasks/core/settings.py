@@ -24,6 +24,7 @@ class PortalConfig(BaseModel):
     secure_cookies: bool = False  # True when the portal is served over HTTPS
     session_hours: int = 12
     page_size: int = 25  # rows of a list page (inbox, supervision)
+    wallboard_seconds: float = 5  # how often the wallboard's event stream sends the board again
     login_max_failures: int = 5  # failed logins per account within the window, then refused
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 300

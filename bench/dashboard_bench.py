@@ -1,0 +1,179 @@
+"""Dashboard latency over a year of tickets: the 运营统计 page and its drill-down against the bare
+indicator SQL of the same figures, in the same run.
+
+    .venv/bin/python bench/dashboard_bench.py [--tickets 1000000] [--rounds 20]
+                                              [--database-url postgresql+psycopg://...]
+
+Builds a database (a fresh SQLite file unless --database-url names an empty one): the demo
+centre's organisation, then `tickets` tickets spread over the past year, each with a reply clock
+(met or not), a department step (done) and, for a third, a callback; and one call record per
+ticket. Then, for the province, one city and one county, a month's ticket volume and on-time
+rate: p50/p95 of the page (HTTP, the portal app in process), of Statistics.figures (what the page
+computes) and of the bare grouped SQL, and their ratio. Prints the report of the daily report too.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pendulum
+from sqlalchemy import insert, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from gridline.web.app import create_app  # noqa: E402
+from models.core.enums import AreaKind, Channel, DepartmentKind, StepStatus, TicketType  # noqa: E402
+from models.org.organisation import Department, Region, Staff  # noqa: E402
+from models.tickets.ticket import Step, Ticket, TicketClock  # noqa: E402
+from models.workforce.tables import CallRecord  # noqa: E402
+from tasks.core.db import session_scope, upgrade_schema  # noqa: E402
+from tasks.core.settings import get_settings  # noqa: E402
+from tasks.demo.seed import seed_demo  # noqa: E402
+from tasks.statistics.aggregations import indicators  # noqa: E402
+from tasks.statistics.figures import Statistics, Unit, local_period  # noqa: E402
+from tasks.statistics.reports import reports, to_pdf, write_scope  # noqa: E402
+from tasks.tickets.calendar_store import load_work_calendar  # noqa: E402
+from tasks.tickets.rule_store import ensure_default_rules, load_rules  # noqa: E402
+
+PASSWORD = "bench-password"
+
+
+def build(url: str, tickets: int, rng: random.Random) -> None:
+    upgrade_schema(url)
+    now = pendulum.now("UTC")
+    with session_scope(url) as session:
+        ensure_default_rules(session)
+        seed_demo(session, now=now, calendar=load_work_calendar(session, "Asia/Shanghai"),
+                  rules=load_rules(session), customers=10, tickets=0, password=PASSWORD)
+        departments = session.execute(select(Department.id, Department.region_id).where(
+            Department.kind != DepartmentKind.service_centre)).all()
+        centre = session.scalar(select(Department.id).where(
+            Department.kind == DepartmentKind.service_centre).order_by(Department.id))
+        first = (session.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1)) or 0) + 1
+    types, channels, batch = list(TicketType), list(Channel), 20000
+    for start in range(0, tickets, batch):
+        rows = {Ticket: [], Step: [], TicketClock: [], CallRecord: []}
+        for i in range(start, min(start + batch, tickets)):
+            tid = first + i
+            department_id, region_id = rng.choice(departments)
+            received = now - timedelta(minutes=rng.randint(10, 365 * 24 * 60))
+            done = received + timedelta(minutes=rng.randint(5, 3 * 24 * 60))
+            due = received + timedelta(hours=rng.choice((24, 48, 96)))
+            rows[Ticket].append(dict(
+                id=tid, number=f"D{tid:013d}", type=rng.choice(types), channel=rng.choice(channels),
+                content="压测", caller_name="压测", caller_phone="13800000000",
+                address=f"压测路{rng.randint(1, 50000)}号", region_id=region_id,
+                area_kind=AreaKind.urban, received_at=received, rule_version="bench"))
+            rows[Step].append(dict(ticket_id=tid, step_key="handle", attempt=1,
+                                   department_id=department_id, status=StepStatus.done,
+                                   opened_at=received, completed_at=done))
+            if i % 3 == 0:
+                rows[Step].append(dict(ticket_id=tid, step_key="callback", attempt=1,
+                                       department_id=centre, status=StepStatus.done,
+                                       opened_at=done, completed_at=done + timedelta(minutes=7)))
+            rows[TicketClock].append(dict(ticket_id=tid, clock="reply", label="处理答复",
+                                          due_at=due, warn_minutes=240,
+                                          met_at=done if done < now else None))
+            rows[CallRecord].append(dict(call_id=f"D{tid}", offered_at=received, group="居民",
+                                         answered=rng.random() < 0.9, wait_s=rng.expovariate(1 / 15),
+                                         talk_s=180, wrap_s=30))
+        with session_scope(url) as session:
+            for model, values in rows.items():
+                session.execute(insert(model), values)
+        print(f"  {min(start + batch, tickets):,} tickets", file=sys.stderr, flush=True)
+    with session_scope(url) as session:
+        session.execute(text("ANALYZE"))  # planner statistics, as a running centre has them
+
+
+def pcts(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def timed(fn, rounds: int) -> list[float]:
+    fn()  # warm: compiled statements, caches
+    out = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def measure(client, url: str, admin_id: int, key: str, region: int, month, now, rounds: int):
+    """(page, figures, bare SQL) timings of one indicator for one unit over the month."""
+    indicator = indicators().get(key)
+    period = local_period(*month, "Asia/Shanghai", now)
+    path = f"/dashboard?indicator={key}&unit=r{region}&start={month[0]}&end={month[1]}"
+    page = timed(lambda: client.get(path).raise_for_status(), rounds)
+    with session_scope(url) as session:
+        stats = Statistics(session, session.get(Staff, admin_id))
+        figures = timed(lambda: stats.figures(indicator, period, Unit(region)), rounds)
+        bare = timed(lambda: session.execute(
+            stats.grouped(indicator, period, Unit(region), None)).all(), rounds)
+    return page, figures, bare
+
+
+def daily_report(url: str, admin_id: int, day, now, folder: Path) -> None:
+    """The province's 日报 as the scheduled flow writes it: workbook and PDF."""
+    started = time.perf_counter()
+    with session_scope(url) as session:
+        stats = Statistics(session, session.get(Staff, admin_id))
+        workbook, _ = write_scope(stats, reports().get("daily"), day, day, folder / "reports",
+                                  now, "Asia/Shanghai")
+    figures_s = time.perf_counter() - started
+    to_pdf(workbook)
+    print(f"province daily report: figures and workbook {figures_s:.1f} s, "
+          f"with the PDF {time.perf_counter() - started:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--database-url")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="gridline-dashboard-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'bench.db'}"
+    os.environ["GRIDLINE_DATABASE_URL"], os.environ["GRIDLINE_VAR_DIR"] = url, str(folder / "var")
+    started = time.perf_counter()
+    build(url, args.tickets, random.Random(19))
+    print(f"built {args.tickets:,} tickets in {time.perf_counter() - started:.0f} s")
+    now = pendulum.now("UTC")
+    today = now.in_timezone("Asia/Shanghai").date()
+    month = (today - timedelta(days=30), today)
+    with session_scope(url) as session:
+        admin = session.scalar(select(Staff).join(Department).join(Region).where(
+            Region.parent_id.is_(None), Staff.role == "admin"))
+        province = admin.department.region_id
+        city = session.scalar(select(Region.id).where(Region.parent_id == province))
+        county = session.scalar(select(Region.id).where(Region.parent_id == city))
+        code = admin.code
+    client = TestClient(create_app(get_settings()))
+    token = client.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    assert client.post("/login", data={"code": code, "password": PASSWORD, "csrf": token},
+                       follow_redirects=False).status_code == 303
+    print(f"{'indicator / unit':<34}{'page p50/p95':>16}{'figures p95':>14}{'bare SQL p95':>14}"
+          f"{'page/bare':>11}")
+    for key in ("ticket_volume", "on_time_rate", "step_handling"):
+        for name, region in (("province", province), ("city", city), ("county", county)):
+            page, figures, bare = measure(client, url, admin.id, key, region, month, now,
+                                          args.rounds)
+            (p50, p95), fig95, bare95 = pcts(page), pcts(figures)[1], pcts(bare)[1]
+            print(f"{key + ' / ' + name:<34}{p50:>7.0f}/{p95:<7.0f}ms{fig95:>11.0f} ms"
+                  f"{bare95:>11.0f} ms{p95 / bare95:>10.2f}x")
+    daily_report(url, admin.id, today - timedelta(days=1), now, folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

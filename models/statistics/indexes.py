@@ -1,0 +1,11 @@
+"""Indexes the statistics read through: a period of tickets, of completed steps and of calls is
+a range scan, not a walk over the year (bench/dashboard_bench.py)."""
+
+from sqlalchemy import Index
+
+from models.tickets.ticket import Step, Ticket
+from models.workforce.tables import CallRecord
+
+tickets_received_index = Index("ix_tickets_received_at", Ticket.received_at)
+steps_completed_index = Index("ix_steps_completed_at", Step.completed_at)
+calls_offered_index = Index("ix_call_records_offered_at", CallRecord.offered_at)

@@ -1,0 +1,39 @@
+// 现场监控: the board redrawn from each server-sent event; no reload, no inline script.
+(function () {
+  var root = document.getElementById("wallboard");
+  if (!root || !window.EventSource) { return; }
+  function cell(text, level) {
+    var td = document.createElement("td");
+    td.textContent = text;
+    if (level !== undefined) { td.className = "level" + level; }
+    return td;
+  }
+  function rows(id, items, build) {
+    var body = document.querySelector("#" + id + " tbody");
+    if (!body) { return; }
+    body.replaceChildren.apply(body, items.map(function (item) {
+      var tr = document.createElement("tr");
+      build(item).forEach(function (td) { tr.appendChild(td); });
+      return tr;
+    }));
+  }
+  function shown(v, ratio) {
+    if (v === null || v === undefined) { return "—"; }
+    return ratio ? (v * 100).toFixed(1) + "%" : String(v);
+  }
+  var source = new EventSource(root.dataset.stream);
+  source.onmessage = function (event) {
+    var board = JSON.parse(event.data);
+    document.getElementById("board-at").textContent = board.at;
+    if (board.staffing) {
+      document.getElementById("staffing-value").textContent = board.staffing.on_duty + " / " + board.staffing.required;
+      document.getElementById("staffing").className = "tile level" + board.staffing.level;
+      document.getElementById("overdue-total-value").textContent = board.overdue_total;
+      rows("groups", board.groups, function (g) {
+        return [cell(g.group), cell(shown(g.queue_length.value, false), g.queue_length.level),
+                cell(shown(g.answer_rate.value, true), g.answer_rate.level)];
+      });
+    }
+    rows("units", board.units, function (u) { return [cell(u.label), cell(String(u.overdue), u.level)]; });
+  };
+})();

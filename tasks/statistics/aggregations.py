@@ -1,0 +1,265 @@
+"""The named SQL aggregations the indicator file refers to. Each is one *fact* query: a row per
+ticket, clock, step or call that counts, with the ticket it belongs to, the unit it counts at
+(region, department), its dimension value and its numerator and denominator. Figures group these
+rows; the ticket list of a drill-down reads the same rows, so a list always matches its figure."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.types import Float
+
+from models.core.enums import DepartmentKind, TicketType
+from models.org.organisation import Department
+from models.statistics.indicators import IndicatorSet, load_indicators
+from models.tickets.ticket import Step, Ticket, TicketClock
+from models.workforce.tables import CallRecord
+
+REPEAT_WINDOW = timedelta(days=30)
+
+
+class minutes_between(FunctionElement):  # noqa: N801 - reads as the SQL function it renders
+    """Minutes from the first instant to the second, on either database."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(minutes_between, "sqlite")
+def _minutes_sqlite(element, compiler, **kw):
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    # Whole seconds: julianday's float days would give 89.99999 for 90 minutes.
+    return (f"((CAST(strftime('%s', {second}) AS INTEGER)"
+            f" - CAST(strftime('%s', {first}) AS INTEGER)) / 60.0)")
+
+
+@compiles(minutes_between, "postgresql")
+def _minutes_postgresql(element, compiler, **kw):
+    first, second = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({second} - {first})) / 60.0)"
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in UTC; `now` is when open clocks are judged (overdue, about to expire)."""
+
+    start: datetime
+    end: datetime
+    now: datetime
+    answer_within_s: float = 20.0
+    # The unit whose own departments are shown: a ticket's department is looked up only for
+    # tickets of that region (those of regions below it count at their region), None: for all.
+    department_region: int | None = None
+
+
+Fact = Callable[[Period, str | None], Select]
+AGGREGATIONS: dict[str, Fact] = {}
+
+
+def aggregation(name: str):
+    def register(fn: Fact) -> Fact:
+        AGGREGATIONS[name] = fn
+        return fn
+    return register
+
+
+def _one(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def _latest_department() -> ColumnElement[int]:
+    """A ticket's department: the business department (not the centre) of its latest step."""
+    latest, owner = aliased(Step), aliased(Department)
+    return (select(latest.department_id).join(owner, owner.id == latest.department_id)
+            .where(latest.ticket_id == Ticket.id,
+                   owner.kind != DepartmentKind.service_centre)
+            .order_by(latest.id.desc()).limit(1).scalar_subquery())
+
+
+TICKET_DIMENSIONS = {"type": Ticket.type, "channel": Ticket.channel, "area": Ticket.area_kind}
+
+
+def _ticket_fact(period: Period, dimension: str | None, num, den, *, dim_column=None) -> Select:
+    dim = dim_column if dim_column is not None else TICKET_DIMENSIONS.get(dimension, null())
+    department = _latest_department()
+    if period.department_region is not None:
+        department = case((Ticket.region_id == period.department_region, department))
+    return select(Ticket.id.label("ticket_id"), Ticket.region_id.label("region_id"),
+                  department.label("department_id"), dim.label("dim"),
+                  num.label("num"), den.label("den"))
+
+
+def _received_in(period: Period) -> ColumnElement[bool]:
+    return and_(Ticket.received_at >= period.start, Ticket.received_at < period.end)
+
+
+@aggregation("tickets_received")
+def tickets_received(period: Period, dimension: str | None) -> Select:
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(_received_in(period))
+
+
+def _decided_clocks(period: Period, dimension: str | None, clock: str | None = None) -> Select:
+    """Clocks of the period's tickets that are met, or were due by now: on time or not."""
+    dim = TicketClock.label if dimension == "clock" else None
+    decided = (TicketClock.met_at.is_not(None)) | (TicketClock.due_at <= period.now)
+    on_time = TicketClock.met_at.is_not(None) & (TicketClock.met_at <= TicketClock.due_at)
+    query = (_ticket_fact(period, dimension, _one(on_time), literal(1), dim_column=dim)
+             .join(TicketClock, TicketClock.ticket_id == Ticket.id)
+             .where(_received_in(period), decided))
+    return query.where(TicketClock.clock == clock) if clock else query
+
+
+@aggregation("clocks_met_on_time")
+def clocks_met_on_time(period: Period, dimension: str | None) -> Select:
+    return _decided_clocks(period, dimension)
+
+
+def _open_clock_tickets(period: Period, dimension: str | None, condition) -> Select:
+    """Tickets (once each) with a running clock in the given state now, whenever received."""
+    clock = aliased(TicketClock)
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(exists().where(
+        clock.ticket_id == Ticket.id, clock.met_at.is_(None), condition(clock)))
+
+
+@aggregation("clocks_overdue")
+def clocks_overdue(period: Period, dimension: str | None) -> Select:
+    return _open_clock_tickets(period, dimension, lambda c: c.due_at <= period.now)
+
+
+@aggregation("clocks_expiring")
+def clocks_expiring(period: Period, dimension: str | None) -> Select:
+    return _open_clock_tickets(period, dimension, lambda c: and_(
+        c.due_at > period.now, minutes_between(literal(period.now, Ticket.received_at.type),
+                                               c.due_at) <= c.warn_minutes))
+
+
+def _step_fact(period: Period, dimension: str | None, num, den) -> Select:
+    dim = Step.step_key if dimension == "step" else null()
+    return (select(Step.ticket_id.label("ticket_id"), Department.region_id.label("region_id"),
+                   Step.department_id.label("department_id"), dim.label("dim"),
+                   num.label("num"), den.label("den"))
+            .join(Department, Department.id == Step.department_id)
+            .where(Step.completed_at >= period.start, Step.completed_at < period.end))
+
+
+@aggregation("step_minutes")
+def step_minutes(period: Period, dimension: str | None) -> Select:
+    return _step_fact(period, dimension, minutes_between(Step.opened_at, Step.completed_at),
+                      literal(1))
+
+
+@aggregation("steps_returned")
+def steps_returned(period: Period, dimension: str | None) -> Select:
+    """A department's step whose very next step on the ticket is a re-dispatch: sent back."""
+    following, later = aliased(Step), aliased(Step)
+    next_id = (select(func.min(later.id)).where(later.ticket_id == Step.ticket_id,
+                                                later.id > Step.id).scalar_subquery())
+    return _step_fact(period, dimension, literal(1), literal(1)).where(
+        Step.form.is_distinct_from("redispatch"),
+        exists().where(following.id == next_id, following.form == "redispatch"))
+
+
+@aggregation("steps_redispatched")
+def steps_redispatched(period: Period, dimension: str | None) -> Select:
+    return _step_fact(period, dimension, literal(1), literal(1)).where(Step.form == "redispatch")
+
+
+@aggregation("tickets_reopened")
+def tickets_reopened(period: Period, dimension: str | None) -> Select:
+    """Of the period's tickets called back, those called back again: the customer reopened it."""
+    callback, again = aliased(Step), aliased(Step)
+    reopened = exists().where(again.ticket_id == Ticket.id, again.step_key == "callback",
+                              again.attempt >= 2)
+    return _ticket_fact(period, dimension, _one(reopened), literal(1)).where(
+        _received_in(period), exists().where(callback.ticket_id == Ticket.id,
+                                             callback.step_key == "callback",
+                                             callback.completed_at.is_not(None)))
+
+
+@aggregation("callbacks_satisfied")
+def callbacks_satisfied(period: Period, dimension: str | None) -> Select:
+    """Callbacks done in the period that reached the customer: how many were satisfied."""
+    result = Step.form_data["result"].as_string()
+    return _step_fact(period, dimension, _one(result == "满意"), literal(1)).where(
+        Step.step_key == "callback", result.in_(["满意", "不满意"]))
+
+
+def _repair_clock(period: Period, dimension: str | None, clock: str) -> Select:
+    return _decided_clocks(period, dimension, clock).where(Ticket.type == TicketType.fault_repair)
+
+
+@aggregation("repair_arrived_on_time")
+def repair_arrived_on_time(period: Period, dimension: str | None) -> Select:
+    return _repair_clock(period, dimension, "arrive")
+
+
+@aggregation("repair_restored_on_time")
+def repair_restored_on_time(period: Period, dimension: str | None) -> Select:
+    return _repair_clock(period, dimension, "restore")
+
+
+@aggregation("repair_arrival_minutes")
+def repair_arrival_minutes(period: Period, dimension: str | None) -> Select:
+    return (_ticket_fact(period, dimension, minutes_between(Ticket.received_at, TicketClock.met_at),
+                         literal(1))
+            .join(TicketClock, TicketClock.ticket_id == Ticket.id)
+            .where(_received_in(period), Ticket.type == TicketType.fault_repair,
+                   TicketClock.clock == "arrive", TicketClock.met_at.is_not(None)))
+
+
+@aggregation("repeat_faults")
+def repeat_faults(period: Period, dimension: str | None) -> Select:
+    """Fault tickets of the period at an address with another fault reported in the 30 days
+    before."""
+    earlier = aliased(Ticket)
+    return _ticket_fact(period, dimension, literal(1), literal(1)).where(
+        _received_in(period), Ticket.type == TicketType.fault_repair, Ticket.address != "",
+        exists().where(earlier.type == TicketType.fault_repair, earlier.address == Ticket.address,
+                       earlier.id != Ticket.id, earlier.received_at <= Ticket.received_at,
+                       minutes_between(earlier.received_at, Ticket.received_at)
+                       <= REPEAT_WINDOW.total_seconds() / 60))
+
+
+def _call_fact(period: Period, dimension: str | None, num, den) -> Select:
+    dim = CallRecord.group if dimension == "group" else null()
+    return (select(null().label("ticket_id"), null().label("region_id"),
+                   null().label("department_id"), dim.label("dim"), num.label("num"),
+                   den.label("den"))
+            .where(CallRecord.offered_at >= period.start, CallRecord.offered_at < period.end))
+
+
+@aggregation("calls_offered")
+def calls_offered(period: Period, dimension: str | None) -> Select:
+    return _call_fact(period, dimension, literal(1), literal(1))
+
+
+@aggregation("calls_answered")
+def calls_answered(period: Period, dimension: str | None) -> Select:
+    return _call_fact(period, dimension, _one(CallRecord.answered.is_(True)), literal(1))
+
+
+@aggregation("calls_answer_rate")
+def calls_answer_rate(period: Period, dimension: str | None) -> Select:
+    return calls_answered(period, dimension)
+
+
+@aggregation("calls_service_level")
+def calls_service_level(period: Period, dimension: str | None) -> Select:
+    quick = CallRecord.answered.is_(True) & (CallRecord.wait_s <= period.answer_within_s)
+    return _call_fact(period, dimension, _one(quick), literal(1))
+
+
+@aggregation("calls_abandoned")
+def calls_abandoned(period: Period, dimension: str | None) -> Select:
+    return _call_fact(period, dimension, _one(CallRecord.answered.is_(False)), literal(1))
+
+
+@cache
+def indicators() -> IndicatorSet:
+    """The indicator file, checked against the aggregations registered here (read once)."""
+    return load_indicators(known=set(AGGREGATIONS))
