@@ -52,16 +52,17 @@ class RiskPage:
 
 
 class Holders:
-    """Who answers for an open step, as the audit finds them: its assignee, else the head of its
-    department (staff read once per page)."""
+    """Who answers for an open step, as the chase finds them (tasks/audit/supervision.holder_of):
+    its assignee, else the first active head of its department (staff read once per page)."""
 
     def __init__(self, session: Session):
         self.names = dict(session.execute(select(Staff.id, Staff.name)).all())
         self.departments = dict(session.execute(select(Department.id, Department.name)).all())
         self.heads = {}
         for staff_id, department_id in session.execute(
-                select(Staff.id, Staff.department_id).where(Staff.role == StaffRole.head)
-                .order_by(Staff.id.desc())):
+                select(Staff.id, Staff.department_id).where(Staff.role == StaffRole.head,
+                                                            Staff.active)
+                .order_by(Staff.id.desc())):  # the first head of a department wins
             self.heads[department_id] = staff_id
 
     def of(self, row: Row) -> tuple[int | None, str, str]:

@@ -51,7 +51,7 @@ def holder_of(session: Session, step: Step) -> Staff | None:
         return step.assignee
     return session.scalar(select(Staff).where(
         Staff.department_id == step.department_id, Staff.role == StaffRole.head,
-        Staff.active).order_by(Staff.id.desc()))
+        Staff.active).order_by(Staff.id))
 
 
 @dataclass(frozen=True)
