@@ -226,15 +226,15 @@ def test_supervisors_see_overdue_and_expiring_deadlines_and_the_outbox_of_their_
                                       .where(Region.code.like("3202%"))))
     province = login(portal, "S0001").get("/supervise").text
     suzhou = login(portal, "SZ-S").get("/supervise").text
-    overdue = province.split('id="overdue"')[1].split("</table>")[0]
+    at_risk = province.split('id="at-risk"')[1].split("</table>")[0]
+    overdue, expiring = at_risk.split("<tr ")[1:3]  # earliest due first
     assert wuxi in overdue and "已超期 30天</span>" in overdue and 'class="red"' in overdue
-    expiring = province.split('id="expiring"')[1].split("</table>")[0]
     assert wuxi in expiring and "剩余 2小时59分" in expiring and 'class="amber"' in expiring
     undelivered = province.split('id="undelivered"')[1].split("</table>")[0]
     assert wuxi in undelivered and "139****5678" in undelivered
     assert "gateway said 503" in undelivered
     assert "13912345678" not in province
-    assert not any(number in suzhou.split('id="overdue"')[1] for number in in_wuxi)
+    assert not any(number in suzhou.split('id="at-risk"')[1] for number in in_wuxi)
     assert "gateway said 503" not in suzhou
 
 

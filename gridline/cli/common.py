@@ -1,14 +1,19 @@
-"""What every command shares: warnings of the working calendar, time parsing and output."""
+"""What every command shares: warnings of the working calendar, time parsing and output, and
+who is acting (a staff code's rights)."""
 
 import json
 from datetime import datetime
 
 import pendulum
 import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
+from models.org.organisation import Staff
 from models.tickets.calendar import WorkCalendar
 from tasks.core.settings import Settings, get_settings
+from tasks.org.scope import Scope
 
 
 def warn_fallback_years(calendar: WorkCalendar) -> None:
@@ -44,3 +49,11 @@ def local_date(value: datetime, timezone: str):
 
 def echo_json(data) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def staff_scope(session: Session, code: str) -> Scope:
+    """The rights of the active staff member with this code, as the portal gives them."""
+    staff = session.scalar(select(Staff).where(Staff.code == code, Staff.active))
+    if staff is None:
+        raise InputError("by", "人员不存在或已停用", f"no active staff with code {code!r}")
+    return Scope(session, staff)

@@ -1,11 +1,18 @@
-"""gridline ticket: create and show tickets."""
+"""gridline ticket: create, show and chase (催办) tickets."""
 
 import pendulum
 import typer
 
 from flows.intake import LifecycleNotStarted, open_ticket
-from gridline.cli.common import echo_json, local_iso, parse_instant, warn_fallback_years
+from gridline.cli.common import (
+    echo_json,
+    local_iso,
+    parse_instant,
+    staff_scope,
+    warn_fallback_years,
+)
 from models.tickets.ticket import Ticket
+from tasks.audit.supervision import chase_ticket
 from tasks.core.db import session_scope
 from tasks.tickets.store import get_ticket
 
@@ -108,3 +115,23 @@ def show(number: str, as_json: bool = typer.Option(False, "--json")) -> None:
     typer.echo("时间线：")
     for event in summary["timeline"]:
         typer.echo(f"  {event['at']}  {event['actor']}  {event['message']}")
+
+
+@app.command()
+def chase(
+    number: str = typer.Argument(..., help="ticket number"),
+    by: str = typer.Option(..., "--by", help="staff code of the supervisor chasing it"),
+    note: str = typer.Option("", "--note", help="督办意见, sent with the SMS"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """催办: an SMS through the outbox to whoever answers for the ticket now, in its timeline."""
+    with session_scope() as session:
+        done = chase_ticket(session, staff_scope(session, by), number, now=pendulum.now("UTC"),
+                            note=note)
+    if as_json:
+        echo_json({"number": done.ticket, "to": done.name, "phone": done.phone,
+                   "queued": done.queued})
+    elif done.queued:
+        typer.echo(f"已催办工单 {done.ticket}：短信已排队发给{done.name}（{done.phone}）| chased")
+    else:
+        typer.echo(f"工单 {done.ticket} 刚刚已催办过{done.name}，未重复发送 | already chased")

@@ -1,6 +1,6 @@
-"""The portal: login and password, inbox and tickets, step forms, call intake, supervision (督办),
-one router each under gridline/web/routers; this module only assembles them, with the edges of
-gridline/web/security (headers, body cap, one Chinese error page, /static).
+"""The portal: login and password, inbox and tickets, ticket search, step forms, call intake,
+supervision (督办), one router each under gridline/web/routers; this module only assembles them,
+with the edges of gridline/web/security (headers, body cap, one Chinese error page, /static).
 
 `uvicorn --factory gridline.web.app:create_app` serves it; `gridline up` starts it beside the
 Prefect UI. Routes read through the query functions of tasks/, open tickets through
@@ -24,6 +24,7 @@ from gridline.web.routers import (
     intake,
     login,
     password,
+    search,
     steps,
     supervision,
     tickets,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None,
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    for area in (login, password, tickets, steps, intake, supervision, dashboard, wallboard,
+    for area in (login, password, tickets, search, steps, intake, supervision, dashboard, wallboard,
                  approvals):
         app.include_router(area.router)
     return app

@@ -2,6 +2,7 @@
 every route answers with."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -23,16 +24,37 @@ TEMPLATES = TEMPLATES_DIR / "portal"
 COLOURS = {None: "green", AuditStage.about_to_expire: "amber", AuditStage.overdue: "red"}
 
 
-def urgency(due: datetime | None, now: datetime, warning: timedelta) -> str:
-    """green, amber (about to expire) or red (overdue): the audit's own stages."""
-    return "green" if due is None else COLOURS[stage_of(due, warning, now)]
+@dataclass(frozen=True)
+class Signal:
+    """A deadline's colour and words, the one rule every page and the search export use:
+    green, amber (about to expire) or red (overdue) by the audit's own stages and the clock's own
+    warning window; grey "met" once met, grey "none" without a deadline (never green)."""
+
+    colour: str
+    text: str
 
 
-def time_left(due: datetime | None, now: datetime) -> str:
-    """As the reminders say it (span_text), so the portal and the SMS agree."""
+def signal(due: datetime | None, now: datetime, warn: timedelta,
+           met_at: datetime | None = None) -> Signal:
+    if met_at is not None:
+        return Signal("met", "已完成")
     if due is None:
-        return "无期限"
+        return Signal("none", "无期限")
+    return Signal(COLOURS[stage_of(due, warn, now)], time_left(due, now))
+
+
+def time_left(due: datetime, now: datetime) -> str:
+    """As the reminders say it (span_text), so the portal and the SMS agree."""
     return f"已超期 {span_text(now - due)}" if due <= now else f"剩余 {span_text(due - now)}"
+
+
+def step_warning(step, default: timedelta) -> timedelta:
+    """A step runs against the ticket's clock due when it is: that clock's warning window, so a
+    step and its clock show one colour; the portal's default for a step without one."""
+    for clock in step.ticket.clocks:
+        if clock.met_at is None and clock.due_at == step.due_at:
+            return timedelta(minutes=clock.warn_minutes)
+    return default
 
 
 def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Templates:
@@ -40,10 +62,13 @@ def make_templates(settings: Settings, directory: Path = TEMPLATES) -> Jinja2Tem
     templates.env.auto_reload = False  # pages ship with the release: no file stat per render
     templates.env.filters["local_time"] = lambda value: local_time(value, settings.timezone)
     templates.env.filters["mask_phone"] = mask_phone
-    templates.env.globals["time_left"] = time_left
-    templates.env.globals["warning"] = timedelta(hours=settings.portal.expiry_warning_hours)
+    warning = timedelta(hours=settings.portal.expiry_warning_hours)
+    templates.env.globals["warning"] = warning
     templates.env.globals["minutes"] = lambda count: timedelta(minutes=count)
-    templates.env.globals["urgency"] = urgency
+    templates.env.globals["signal"] = signal
+    templates.env.globals["step_signal"] = lambda step, now: signal(
+        step.due_at, now, step_warning(step, warning),
+        step.completed_at if step.status != StepStatus.open else None)
     return templates
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.audit.assessment import AuditRecord, AuditStage
+from tasks.core.spreadsheets import printable
 
 COLUMNS = [  # header, width
     ("序号", 6), ("工单号", 17), ("工单类型", 10), ("期限类别", 10), ("工单内容", 40),
@@ -49,17 +50,6 @@ def _local(value: datetime, timezone: str) -> datetime:
     """Excel has no time zones: cells hold the centre's wall-clock time as a real datetime.
     (zoneinfo, not pendulum: pendulum reads the zone file again on every call.)"""
     return value.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-
-
-def printable(sheet) -> None:
-    """On paper as on screen: A4 landscape, every column on one page's width, the header row
-    repeated on each page."""
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0  # 0: as many pages as needed
-    sheet.print_title_rows = "1:1"
-    sheet.print_options.horizontalCentered = True
 
 
 def _write(path: Path, title: str, rows: list[AuditRecord], timezone: str) -> None:

@@ -1,16 +1,21 @@
-"""Reading an uploaded table, xlsx or csv (UTF-8 or GBK, as Chinese exports often are), row by row:
-one reader for every import."""
+"""Tables as spreadsheets: reading an uploaded table, xlsx or csv (UTF-8 or GBK, as Chinese exports
+often are), row by row, one reader for every import; and writing a table (a list as a page shows
+it) as an xlsx that prints as it reads."""
 
 import codecs
 import csv
-from collections.abc import Iterable, Iterator
+import io
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from models.core.errors import InputError
 
+HEADER_FILL = PatternFill("solid", fgColor="0B5394")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
 
 
@@ -57,3 +62,37 @@ def _csv_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise InputError("file", "无法识别文件编码", f"{path.name}: neither UTF-8 nor GB18030")
+
+
+def printable(sheet) -> None:
+    """On paper as on screen: A4 landscape, every column on one page's width, the header row
+    repeated on each page."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0  # 0: as many pages as needed
+    sheet.print_title_rows = "1:1"
+    sheet.print_options.horizontalCentered = True
+
+
+def table_workbook(title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                   widths: Sequence[int] = ()) -> bytes:
+    """One sheet: a bold header row, frozen and filterable, then the rows as given."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    count = sheet.max_row - 1
+    for index, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font, cell.fill = Font(bold=True, color="FFFFFF"), HEADER_FILL
+        width = widths[index - 1] if index <= len(widths) else max(10, 2 * len(header) + 2)
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
+    printable(sheet)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -117,12 +117,16 @@ def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
     return len(wanted)
 
 
-def retry(session: Session, message_id: int, *, now: datetime) -> OutboxMessage:
-    """An admin's second chance for a dead or failed message: queued now with fresh attempts."""
+def retry(session: Session, message_id: int, *, now: datetime,
+          stuck_before: datetime | None = None) -> OutboxMessage:
+    """An admin's second chance for a dead or failed message, or one still queued since before
+    `stuck_before` (the deliverer is not getting to it): queued now with fresh attempts."""
     message = session.get(OutboxMessage, message_id)
     if message is None:
         raise InputError("id", "消息不存在", f"no outbox message {message_id}")
-    if message.status not in (OutboxStatus.dead, OutboxStatus.failed):
+    stuck = (stuck_before is not None and message.status == OutboxStatus.queued
+             and message.next_attempt_at <= stuck_before)
+    if message.status not in (OutboxStatus.dead, OutboxStatus.failed) and not stuck:
         raise InputError("id", f"消息状态为{message.status.label}，无需重试",
                          f"message {message_id} is {message.status.value}, not failed or dead")
     message.status, message.attempts, message.next_attempt_at = OutboxStatus.queued, 0, now

@@ -1,12 +1,20 @@
 """What the portal reads of the outbox: a ticket's messages, and for supervision the messages of
-the tickets in a reader's scope."""
+the tickets in a reader's scope, paged, with the ones a supervisor may send again."""
 
-from sqlalchemy import Row, func, select
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models.messaging.outbox import OutboxMessage, OutboxStatus
 from models.tickets.ticket import Ticket
+from tasks.core.paging import Listing
 from tasks.org.scope import Scope
+
+# Queued this long past its time and still not sent: the deliverer is not getting to it (the
+# schedule is down, the platform hangs), so a supervisor may push it to the front again.
+STUCK_AFTER = timedelta(minutes=15)
+RESENDABLE = (OutboxStatus.failed, OutboxStatus.dead)
 
 
 def messages_of(session: Session, ticket_id: int) -> list[OutboxMessage]:
@@ -25,12 +33,36 @@ def states(session: Session, scope: Scope) -> dict[OutboxStatus, int]:
         .group_by(OutboxMessage.status)).all())
 
 
-def undelivered(session: Session, scope: Scope, limit: int) -> list[Row]:
-    """(message, ticket) of the reader's tickets not delivered yet, oldest first."""
-    return list(session.execute(
+def stuck_before(now: datetime) -> datetime:
+    return now - STUCK_AFTER
+
+
+def may_resend(message: OutboxMessage, now: datetime) -> bool:
+    """Failed or given up, or queued and stuck: what the resend button is shown for."""
+    return message.status in RESENDABLE or (
+        message.status == OutboxStatus.queued and message.next_attempt_at <= stuck_before(now))
+
+
+def undelivered(session: Session, scope: Scope, *, now: datetime, status: OutboxStatus | None,
+                offset: int, limit: int) -> Listing:
+    """(message, ticket) of the reader's tickets not delivered yet (or in `status`), oldest
+    first, one page of them, and how many in all."""
+    wanted = (OutboxMessage.status == status if status is not None
+              else OutboxMessage.status != OutboxStatus.sent)
+    where = (_of_visible_tickets(scope), wanted)
+    rows = session.execute(
         select(OutboxMessage, Ticket).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
-        .where(_of_visible_tickets(scope), OutboxMessage.status != OutboxStatus.sent)
-        .order_by(OutboxMessage.created_at).limit(limit)))
+        .where(*where).order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .offset(offset).limit(limit)).all()
+    return Listing(rows, session.scalar(select(func.count(OutboxMessage.id)).where(*where)))
+
+
+def stuck_count(session: Session, scope: Scope, now: datetime) -> int:
+    return session.scalar(select(func.count(OutboxMessage.id)).where(
+        _of_visible_tickets(scope), or_(
+            OutboxMessage.status.in_(RESENDABLE),
+            (OutboxMessage.status == OutboxStatus.queued)
+            & (OutboxMessage.next_attempt_at <= stuck_before(now)))))
 
 
 def visible_message(session: Session, scope: Scope, message_id: int) -> bool:
@@ -38,3 +70,5 @@ def visible_message(session: Session, scope: Scope, message_id: int) -> bool:
     return session.scalar(
         select(OutboxMessage.id).join(Ticket, OutboxMessage.ticket_id == Ticket.id)
         .where(OutboxMessage.id == message_id, scope.sees_ticket())) is not None
+
+

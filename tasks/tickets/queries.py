@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models.core.enums import OPEN_STATUSES, StepStatus, TicketType
 from models.org.customer import Customer
-from models.org.organisation import Region
-from models.tickets.ticket import Step, Ticket
+from models.org.organisation import Region, Staff
+from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.paging import Listing
 from tasks.org.scope import Scope
 from tasks.tickets.store import find_customer_by_phone
@@ -20,9 +20,16 @@ def inbox(session: Session, department_id: int, *, status: StepStatus,
     """The department's steps in `status`, soonest due first. Plain rows, not ORM objects: the
     inbox is the page everyone keeps open."""
     mine = [Step.department_id == department_id, Step.status == status]
-    query = (select(Step.id, Step.step_key, Step.status, Step.due_at, Ticket.number,
+    # The warning window of the clock the step runs against (due when it is): one colour for
+    # the step and its clock.
+    warn = (select(func.min(TicketClock.warn_minutes))
+            .where(TicketClock.ticket_id == Step.ticket_id, TicketClock.due_at == Step.due_at,
+                   TicketClock.met_at.is_(None)).correlate(Step).scalar_subquery())
+    query = (select(Step.id, Step.step_key, Step.status, Step.due_at, Step.attempt,
+                    warn.label("warn_minutes"), Staff.name.label("assignee"), Ticket.number,
                     Ticket.type, Ticket.content)
-             .join(Ticket, Step.ticket_id == Ticket.id).where(*mine))
+             .join(Ticket, Step.ticket_id == Ticket.id)
+             .outerjoin(Staff, Step.assignee_id == Staff.id).where(*mine))
     counted = select(func.count()).select_from(Step).where(*mine)  # the index alone
     if ticket_type:
         query = query.where(Ticket.type == ticket_type)
@@ -48,6 +55,24 @@ def visible_step(session: Session, scope: Scope, step_id: int) -> Step | None:
     """A step of a ticket the reader may see (acting on it is a question of its department)."""
     return session.scalars(select(Step).join(Ticket, Step.ticket_id == Ticket.id)
                            .where(Step.id == step_id, scope.sees_ticket())).first()
+
+
+@dataclass
+class StepContext:
+    """What the person at a step must know to decide: what the earlier steps said (oldest
+    first), the one just before this one (a department's reply, a review's opinion, a return's
+    reason), and, when the step is handled again, that it came back."""
+
+    earlier: list[Step]
+    previous: Step | None
+    again: bool
+
+
+def step_context(step: Step) -> StepContext:
+    earlier = sorted((s for s in step.ticket.steps
+                      if s.id != step.id and s.status != StepStatus.open and s.completed_at),
+                     key=lambda s: (s.completed_at, s.id))
+    return StepContext(earlier, earlier[-1] if earlier else None, step.attempt > 1)
 
 
 @dataclass

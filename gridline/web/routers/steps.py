@@ -1,11 +1,14 @@
-"""A step's form: shown to its department, checked beside each field, completed once (which
-resumes the ticket's run)."""
+"""A step's form: shown to its department with what it needs to decide (what the earlier steps
+said, that it came back and why, the ticket's clocks), checked beside each field, completed once
+(which resumes the ticket's run)."""
+
+from functools import partial
 
 import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from flows.lifecycle import lifecycle_of
 from flows.steps import complete_step
@@ -15,9 +18,10 @@ from gridline.web.render import Portal
 from gridline.web.security import RowId
 from models.core.enums import StepStatus
 from models.core.errors import InputError
+from models.tickets.forms import FormDecl
 from models.tickets.ticket import Step
 from tasks.org.scope import Scope
-from tasks.tickets.queries import visible_step
+from tasks.tickets.queries import step_context, visible_step
 from tasks.tickets.step_forms import step_model
 
 router = APIRouter()
@@ -35,12 +39,38 @@ def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, ty
     return step, step_model(session, spec, step)  # department and staff: names to choose from
 
 
+def what_was_said(forms: dict[str, FormDecl], step: Step) -> list[tuple[str, str]]:
+    """A done step's form as (field title, value), titles from the declaration the ticket runs on
+    (a field the form no longer declares keeps its name); empty values left out."""
+    form = forms.get(step.form or "")
+    fields = form.fields if form is not None else {}
+    said = []
+    for name, value in (step.form_data or {}).items():
+        if value in (None, ""):
+            continue
+        info = fields.get(name)
+        text = {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
+        said.append(((info.title if info and info.title else name), str(text)))
+    return said
+
+
+def return_reason(step: Step | None) -> str:
+    """Why a step came back: the words the step before it wrote beside its outcome (`result`)."""
+    if step is None:
+        return ""
+    return "；".join(str(value).strip() for name, value in (step.form_data or {}).items()
+                    if name != "result" and isinstance(value, str) and value.strip())
+
+
 def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],
               status_code: int = 200, typed: dict | None = None, errors: dict | None = None):
+    context = step_context(step)
+    forms = lifecycle_of(object_session(step), step.ticket).forms
     return portal.page(request, "step.html", me, status_code=status_code, step=step,
                        ticket=step.ticket, title=portal.step_title(step.ticket.type, step.step_key),
                        intro=model.__doc__ or "", widgets=webforms.widgets(model, typed, errors),
-                       general_error=(errors or {}).get("", ""))
+                       general_error=(errors or {}).get("", ""), context=context,
+                       said=partial(what_was_said, forms), reason=return_reason(context.previous))
 
 
 def already_done(request: Request, portal: Portal, me: Scope, step: Step, status_code: int):
