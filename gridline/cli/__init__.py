@@ -5,6 +5,7 @@ import sys
 import typer
 
 from gridline.cli import (
+    apikey,
     audit,
     calendar,
     db,
@@ -35,6 +36,7 @@ app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
 app.add_typer(user.app, name="user")
+app.add_typer(apikey.app, name="apikey")
 app.command("up")(run.up)
 app.command("portal")(portal.portal)
 app.add_typer(workforce.calls_app, name="calls")

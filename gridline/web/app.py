@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
+from gridline.api.app import create_api
 from gridline.web import security
 from gridline.web.auth import portal_secret
 from gridline.web.deps import LoginRequired
@@ -42,4 +43,5 @@ def create_app(settings: Settings | None = None,
 
     for area in (login, password, tickets, steps, intake, supervision):
         app.include_router(area.router)
+    app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app
