@@ -53,11 +53,12 @@ def problem_response(status: int, zh: str = "", en: str = "", *, field: str | No
 
 
 def input_problem(error: InputError, status: int = 422) -> JSONResponse:
-    errors = [{"field": f, "zh": m} for f, m in error.errors.items()] \
-        if isinstance(error, StepFormError) else None
+    if isinstance(error, StepFormError):  # a form: every bad field, the first one named
+        return problem_response(status, error.zh, error.en, field=next(iter(error.errors)),
+                                errors=[{"field": f, "zh": m} for f, m in error.errors.items()],
+                                type_=INVALID)
     return problem_response(status, f"字段 {error.field}：{error.zh}",
-                            f"field {error.field}: {error.en}", field=error.field,
-                            errors=errors, type_=INVALID)
+                            f"field {error.field}: {error.en}", field=error.field, type_=INVALID)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict]:

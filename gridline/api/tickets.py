@@ -173,4 +173,5 @@ def complete(session: Db, site: Site, scope: StepsWrite, number: str,
         raise Problem(409, exc.zh, exc.en, field="step_id") from None
     except httpx.HTTPError:  # recorded; the reconciler resumes the run
         pass
+    session.expire_all()  # written by the use case's own transaction
     return ticket_detail(visible(session, scope, number), step_titles())
