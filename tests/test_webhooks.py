@@ -124,7 +124,7 @@ def test_a_receiver_down_for_an_hour_misses_nothing(centre):
     with session_scope(centre) as session:
         log = deliveries(session, subscription_id)
         assert len(log) == len(queued) - 1  # the other subscription's closing notice
-        for _message, _event, attempts in log:
+        for _message, _event, _number, attempts in log:
             assert [a.status_code for a in attempts] == [None] * 6 + [200]
             assert all(a.error for a in attempts[:6])
             assert [a.attempt for a in attempts] == list(range(1, 8))

@@ -62,17 +62,20 @@ def subscriptions(session: Session) -> list[WebhookSubscription]:
 
 
 def deliveries(session: Session, subscription_id: int, limit: int = 100) -> list[tuple]:
-    """The delivery log of a subscription, newest first: (outbox row, event, attempts logged)."""
+    """The delivery log of a subscription, newest first: (outbox row, event, ticket number,
+    attempts logged)."""
     rows = session.execute(
-        select(OutboxMessage, WebhookDelivery.event)
+        select(OutboxMessage, WebhookDelivery.event, Ticket.number)
         .join(WebhookDelivery, WebhookDelivery.outbox_id == OutboxMessage.id)
+        .outerjoin(Ticket, Ticket.id == OutboxMessage.ticket_id)
         .where(WebhookDelivery.subscription_id == subscription_id)
         .order_by(OutboxMessage.id.desc()).limit(limit)).all()
     attempts: dict[int, list[WebhookAttempt]] = {}
     for attempt in session.scalars(select(WebhookAttempt).where(
-            WebhookAttempt.outbox_id.in_([m.id for m, _ in rows])).order_by(WebhookAttempt.id)):
+            WebhookAttempt.outbox_id.in_([row[0].id for row in rows])).order_by(WebhookAttempt.id)):
         attempts.setdefault(attempt.outbox_id, []).append(attempt)
-    return [(message, event, attempts.get(message.id, [])) for message, event in rows]
+    return [(message, event, number, attempts.get(message.id, []))
+            for message, event, number in rows]
 
 
 def log_attempt(session: Session, message: OutboxMessage, *, at: datetime,
