@@ -88,8 +88,7 @@ def emit(session: Session, event: str, key: str, data: dict[str, Any], *, now: d
          ticket_id: int | None = None) -> int:
     """Queue `event` for every active subscription to it, once per `key` (the event's identity:
     queued again it adds nothing). Returns how many deliveries were new."""
-    listening = [s for s in session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.active.is_(True))) if event in s.events]
+    listening = [s for s in _active(session) if event in s.events]
     new = 0
     for subscription in listening:
         outbox_key = f"webhook:{subscription.id}:{event}:{key}"
@@ -114,6 +113,14 @@ def emit(session: Session, event: str, key: str, data: dict[str, Any], *, now: d
         except IntegrityError:  # queued by a concurrent writer a moment ago
             savepoint.rollback()
     return new
+
+
+def _active(session: Session) -> list[WebhookSubscription]:
+    """Read once per session: an audit batch emits for thousands of clocks."""
+    if "webhook_subscriptions" not in session.info:
+        session.info["webhook_subscriptions"] = list(session.scalars(
+            select(WebhookSubscription).where(WebhookSubscription.active.is_(True))))
+    return session.info["webhook_subscriptions"]
 
 
 def _ticket(ticket: Ticket) -> dict[str, Any]:
