@@ -5,8 +5,10 @@ import tempfile
 from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
 
-from gridline.api.deps import Db, ImportsWrite, Site
+from gridline.api.deps import Api, Db, ImportsWrite, Site
 from gridline.api.problems import Problem
 from tasks.tickets.marketing_import import import_export, read_mapping
 
@@ -29,9 +31,12 @@ async def marketing(request: Request, session: Db, site: Site, scope: ImportsWri
         raise Problem(415, "请以 xlsx 或 csv 文件作为请求体（Content-Type）",
                       f"send the export as the body, Content-Type one of {', '.join(SUFFIXES)}",
                       field="Content-Type")
-    body = await request.body()
+    return await run_in_threadpool(_land, session, site, await request.body(), SUFFIXES[kind])
+
+
+def _land(session: Session, site: Api, body: bytes, suffix: str) -> dict:
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"export{SUFFIXES[kind]}"
+        path = Path(folder) / f"export{suffix}"
         path.write_bytes(body)
         report = import_export(session, path, mapping=read_mapping(site.settings.import_mapping),
                                now=site.clock(), timezone=site.settings.timezone)

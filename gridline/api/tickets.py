@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from flows.intake import LifecycleNotStarted, open_ticket
 from flows.steps import complete_step
-from gridline.api.deps import Db, Site, StepsWrite, TicketsRead, TicketsWrite
+from gridline.api.deps import Api, Db, Site, StepsWrite, TicketsRead, TicketsWrite
 from gridline.api.problems import Problem
 from gridline.api.views import step_titles, ticket_detail, ticket_summary
 from gridline.cli.common import parse_instant
@@ -61,6 +62,12 @@ def created(session: Session, scope: KeyScope, ticket: Ticket, started: bool) ->
 async def create(request: Request, session: Db, site: Site, scope: TicketsWrite,
                  idempotency_key: Annotated[str | None, Header(max_length=200)] = None):
     body = await json_body(request)
+    # The use case is blocking database work: off the event loop, as the portal's routes run.
+    return await run_in_threadpool(_create, session, site, scope, body, idempotency_key)
+
+
+def _create(session: Session, site: Api, scope: KeyScope, body: Any,
+            idempotency_key: str | None) -> JSONResponse:
     if not isinstance(body, dict):
         raise InputError("body", "请求体须为 JSON 对象", "the body must be a JSON object")
     data = dict(body)

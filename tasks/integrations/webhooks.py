@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
+from models.core.formatting import utc_iso
 from models.integrations.tables import (
     EVENTS,
     WebhookAttempt,
@@ -96,7 +97,7 @@ def emit(session: Session, event: str, key: str, data: dict[str, Any], *, now: d
                           .where(OutboxMessage.key == outbox_key)):
             continue
         body = json.dumps({"id": delivery_ref(outbox_key), "event": event,
-                           "occurred_at": now.isoformat(), "data": data},
+                           "occurred_at": utc_iso(now), "data": data},
                           ensure_ascii=False, separators=(",", ":"))
         message = OutboxMessage(
             key=outbox_key, channel=MessageChannel.webhook, recipient=subscription.url,
@@ -127,7 +128,7 @@ def _ticket(ticket: Ticket) -> dict[str, Any]:
     return {"number": ticket.number, "type": ticket.type.value, "status": ticket.status.value,
             "channel": ticket.channel.value, "urgency": ticket.urgency.value,
             "region": ticket.region.code if ticket.region else None,
-            "received_at": ticket.received_at.isoformat()}
+            "received_at": utc_iso(ticket.received_at)}
 
 
 def ticket_created(session: Session, ticket: Ticket, now: datetime) -> None:
@@ -159,7 +160,7 @@ def clock_overdue(session: Session, clock: Row, repeat: int, now: datetime) -> N
     repeated reminder is an event of its own."""
     emit(session, "reminder.overdue", f"{clock.number}:{clock.id}:{repeat}",
          {"ticket": {"number": clock.number}, "clock": clock.label,
-          "due_at": clock.due_at.isoformat(), "repeat": repeat}, now=now,
+          "due_at": utc_iso(clock.due_at), "repeat": repeat}, now=now,
          ticket_id=clock.ticket_id)
 
 
@@ -168,5 +169,5 @@ def _step(session: Session, step: Step) -> dict[str, Any]:
     by = session.get(Staff, step.completed_by_id) if step.completed_by_id else None
     return {"key": step.step_key, "attempt": step.attempt, "status": step.status.value,
             "department": department.code if department else None,
-            "due_at": step.due_at.isoformat() if step.due_at else None,
+            "due_at": utc_iso(step.due_at),
             "completed_by": by.code if by else None}
