@@ -2,6 +2,7 @@
 validate, count its deadlines on the working calendar by the rules in force, store and commit it,
 then start its lifecycle run."""
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -37,12 +38,15 @@ class Opened(NamedTuple):
 
 def open_ticket(session: Session, data: dict, *, now: datetime, start: bool | None = None,
                 scope: Scope | None = None, form: str | None = None,
-                settings: Settings | None = None) -> Opened:
+                settings: Settings | None = None,
+                on_created: Callable[[Ticket], None] | None = None) -> Opened:
     """Store a ticket from intake `data` and start its run (by default when a Prefect API is
     configured). Bad input raises InputError and writes nothing. With the agent's `scope`, the
     region and the customer linked must be theirs, and a ticket without a region takes the
     customer's or else the agent's own unit. `form`, a one-time intake form token, is consumed:
-    a second call with it raises AlreadyOpened naming the ticket the first created. A run that
+    a second call with it raises AlreadyOpened naming the ticket the first created; `on_created`
+    writes the caller's own record of the ticket in its transaction (the API's idempotency key).
+    A run that
     cannot be started raises LifecycleNotStarted after the ticket is committed."""
     settings = settings or get_settings()
     if form is not None:
@@ -58,6 +62,8 @@ def open_ticket(session: Session, data: dict, *, now: datetime, start: bool | No
                            regions=regions, home=scope.staff.department.region if scope else None)
     if form is not None:
         bind_form(session, form, ticket)
+    if on_created is not None:
+        on_created(ticket)
     session.commit()  # before the run starts, so the run always finds its ticket
     if wants_run(start):
         try:

@@ -1,9 +1,18 @@
-"""The data and the rules, a room per domain: core, org, tickets, messaging, audit, workforce. Pure.
+"""The data and the rules, a room per domain: core, org, tickets, messaging, audit, workforce,
+integrations. Pure.
 
 Importing the package registers every table on the metadata (migrations and tests rely on it)."""
 
 from models.audit.assessment import AuditRecord
 from models.core.base import Base
+from models.integrations.tables import (
+    ApiKey,
+    ApiLookup,
+    IdempotentRequest,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
@@ -29,6 +38,8 @@ from models.workforce.tables import (
 )
 
 __all__ = [
+    "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
+    "WebhookSubscription",
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",

@@ -5,6 +5,7 @@ import sys
 import typer
 
 from gridline.cli import (
+    apikey,
     audit,
     calendar,
     db,
@@ -37,6 +38,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(user.app, name="user")
+app.add_typer(apikey.app, name="apikey")
 app.command("up")(run.up)
 app.command("portal")(portal.portal)
 app.add_typer(workforce.calls_app, name="calls")

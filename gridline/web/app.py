@@ -14,11 +14,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from starlette.middleware.sessions import SessionMiddleware
 
+from gridline.api.app import create_api
 from gridline.web import security
 from gridline.web.auth import portal_secret
 from gridline.web.deps import LoginRequired
 from gridline.web.render import Portal
 from gridline.web.routers import (
+    admin_api,
     approvals,
     dashboard,
     intake,
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None,
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     for area in (login, password, tickets, search, steps, intake, supervision, dashboard, wallboard,
-                 approvals):
+                 approvals, admin_api):
         app.include_router(area.router)
+    app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

@@ -111,7 +111,12 @@ class EdgeMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
         more = await _drain(receive)
-        response = error_page(Request(scope), self.templates, status)
+        if scope["path"].startswith("/api/"):  # the API answers in problem details
+            from gridline.api.problems import problem_response  # here: it imports this module
+
+            response = problem_response(status)
+        else:
+            response = error_page(Request(scope), self.templates, status)
         if more:
             response.headers["connection"] = "close"
         await response(scope, receive, send)

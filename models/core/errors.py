@@ -154,6 +154,13 @@ class _Blank(dict):
         return ""
 
 
+def zh_of(kind: str, ctx: dict | None = None) -> str:
+    """The Chinese message of one pydantic error type (FastAPI's request errors are not a
+    ValidationError, but carry the same types)."""
+    template = ZH.get(kind)
+    return template.format_map(_Blank(ctx or {})) if template else VAGUE
+
+
 def enum_choices(enum_cls: type[Enum]) -> str:
     """"urban（城市）、rural（农村）": codes with their Chinese labels where they have one."""
     return "、".join(f"{m.value}（{m.label}）" if hasattr(m, "label") else str(m.value)

@@ -1,7 +1,7 @@
 """How moments, spans and phone numbers are shown to people: one format for SMS, e-mail, pages
 and the Prefect UI."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -9,6 +9,12 @@ def local_time(value: datetime | None, timezone: str) -> str:
     """A moment as the centre reads it, to the minute (2026-11-25 15:00); zoneinfo, as pendulum
     re-reads the zone file on every conversion and messages and pages format thousands."""
     return value.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """An instant as other systems read it (API answers, webhooks): ISO 8601 in UTC, the same
+    whichever time zone the value was computed in."""
+    return value.astimezone(UTC).isoformat() if value is not None else None
 
 
 def span_text(span: timedelta) -> str:

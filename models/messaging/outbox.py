@@ -20,6 +20,7 @@ from models.core.enums import Labelled
 class MessageChannel(Labelled):
     sms = "sms", "短信"
     email = "email", "电子邮件"
+    webhook = "webhook", "Webhook"
 
 
 class OutboxStatus(Labelled):
@@ -87,12 +88,17 @@ class DeliveryPolicy(BaseModel):
     """How hard the outbox tries, and when customers may be disturbed."""
 
     max_attempts: int = Field(6, ge=1)
+    # A receiver system may be down for hours: with the backoff below, 12 tries span about 7 h.
+    webhook_max_attempts: int = Field(12, ge=1)
     backoff_base_seconds: int = Field(60, ge=1)
     backoff_cap_seconds: int = Field(3600, ge=1)
     # A message left "sending" longer than this was lost in a crash: it is tried again.
     lease_seconds: int = Field(300, ge=10)
     quiet_start: time = time(22, 0)
     quiet_end: time = time(8, 0)
+
+    def attempts_for(self, channel: MessageChannel) -> int:
+        return self.webhook_max_attempts if channel == MessageChannel.webhook else self.max_attempts
 
     def next_attempt(self, attempts: int, now: datetime) -> datetime:
         return now + backoff(attempts, timedelta(seconds=self.backoff_base_seconds),

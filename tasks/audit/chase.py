@@ -15,6 +15,7 @@ from models.core.formatting import span_text
 from models.org.organisation import Staff
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
+from tasks.integrations import webhooks
 from tasks.messaging.outbox import Intent, enqueue_many, messages_to
 
 
@@ -121,6 +122,8 @@ def audit_clocks(session: Session, clocks: list[Row], *, now: datetime, policy: 
         counts[verdict.stage.value] += 1
         person, boss = who.responsible(clock, steps)
         intents += _reminders(clock, verdict, now, person, boss, who.duty)
+        if verdict.stage == AuditStage.overdue:
+            webhooks.clock_overdue(session, clock, verdict.repeat, now)
         records.note(clock, verdict, person, now)
     if next_checks:
         session.execute(

@@ -40,6 +40,13 @@ class PortalConfig(BaseModel):
     demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
 
 
+class ApiConfig(BaseModel):
+    """The HTTP API under /api/v1 (gridline/api) for the centre's other systems."""
+
+    requests_per_minute: int = Field(default=600, ge=1)  # per API key, a fixed one-minute window
+    max_page_size: int = Field(default=100, ge=1)
+
+
 class WorkerConfig(BaseModel):
     """The in-process lifecycle worker (gridline/worker, `gridline-inprocess`)."""
 
@@ -79,6 +86,7 @@ class Settings(BaseSettings):
     # Targets, shift templates, rest rules and alert levels; None: models/data/workforce.yaml.
     workforce_file: Path | None = None
     portal: PortalConfig = PortalConfig()
+    api: ApiConfig = ApiConfig()
     worker: WorkerConfig = WorkerConfig()
 
 

@@ -60,7 +60,7 @@ def claim_due(session: Session, *, now: datetime, policy: DeliveryPolicy, timezo
                 _change(session, message, due, status=OutboxStatus.queued,
                         next_attempt_at=quiet_end)
                 continue
-        if message.status == OutboxStatus.sending and message.attempts >= policy.max_attempts:
+        if message.status == OutboxStatus.sending and message.attempts >= policy.attempts_for(message.channel):
             _change(session, message, due, status=OutboxStatus.dead,
                     last_error="lost while sending too many times")
             continue
@@ -97,7 +97,7 @@ def record_sent(message: OutboxMessage, *, response: dict[str, Any], now: dateti
 def record_failure(message: OutboxMessage, *, error: str, response: dict[str, Any] | None,
                    now: datetime, policy: DeliveryPolicy) -> None:
     """A failure counts only while the claim is still this one's (not re-claimed, not sent)."""
-    gave_up = message.attempts >= policy.max_attempts
+    gave_up = message.attempts >= policy.attempts_for(message.channel)
     values = dict(status=OutboxStatus.dead if gave_up else OutboxStatus.failed,
                   last_error=error, gateway_response=response)
     if not gave_up:

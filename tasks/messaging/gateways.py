@@ -1,4 +1,5 @@
-"""The two channels: an operator's HTTP SMS platform and an SMTP server. Each answers with the
+"""The channels: an operator's HTTP SMS platform, an SMTP server (and webhooks, in
+tasks/messaging/webhook_gateway.py). Each answers with the
 gateway's own reply, or raises GatewayError with the reason; nothing is assumed accepted.
 
 A gateway opens once per delivery round (`async with gateway.connect() as send`): one pooled
@@ -125,5 +126,11 @@ def message_id(key: str, sender: str) -> str:
     return f"<{delivery_ref(key)}@{domain}>"
 
 
-def gateways_for(sms: SmsConfig, smtp: SmtpConfig) -> dict[MessageChannel, Any]:
-    return {MessageChannel.sms: SmsGateway(sms), MessageChannel.email: EmailGateway(smtp)}
+def gateways_for(sms: SmsConfig, smtp: SmtpConfig, webhook=None) -> dict[MessageChannel, Any]:
+    from tasks.messaging.webhook_gateway import (  # it needs GatewayError
+        WebhookConfig,
+        WebhookGateway,
+    )
+
+    return {MessageChannel.sms: SmsGateway(sms), MessageChannel.email: EmailGateway(smtp),
+            MessageChannel.webhook: WebhookGateway(webhook or WebhookConfig())}

@@ -24,6 +24,7 @@ from models.tickets.lifecycle import (
 )
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.core.settings import get_settings
+from tasks.integrations import webhooks
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
 from tasks.tickets.rule_store import rule_clocks
@@ -163,6 +164,7 @@ def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: d
     session.add(Event(ticket_id=ticket.id, at=now, kind=kind, actor=SYSTEM, message=message,
                       detail={"step": spec.key, "attempt": step.attempt, **(detail or {})}))
     notify(session, ticket, step, spec.notify.get("entry", []), "entry", now)
+    webhooks.step_entered(session, ticket, step, closes=spec.kind == StepKind.close, now=now)
     session.flush()
     return step
 
@@ -198,6 +200,7 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
                 f"{'，' if text and outcome != DONE else ''}{text}",
         detail={"step": spec.key, "attempt": step.attempt, "outcome": outcome}))
     notify(session, ticket, step, spec.notify.get("done", []), "done", now)
+    webhooks.step_done(session, ticket, step, outcome, now)
     session.flush()
     return outcome
 

@@ -1,12 +1,12 @@
 """Ticket search (工单查询): by number, phone, customer, unit, type, status, time received and
-overdue, within the reader's scope, newest first; one query for the page and its export."""
+overdue, within the reader's scope, newest first; one query for the page, its export and the API."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models.core.enums import OPEN_STATUSES, TicketStatus, TicketType
 from models.org.customer import Customer
@@ -26,8 +26,9 @@ class TicketQuery:
     unit: str = ""  # a region code: that region and every region under it
     type: TicketType | None = None
     status: TicketStatus | None = None
-    received_from: date | None = None  # local dates, both ends included
-    received_to: date | None = None
+    # local dates, both ends included; or instants (the API), from included, to excluded
+    received_from: date | datetime | None = None
+    received_to: date | datetime | None = None
     overdue: bool = False  # open, with a clock past due and not met
 
 
@@ -43,8 +44,10 @@ COLUMNS = (Ticket.id, Ticket.number, Ticket.type, Ticket.status, Ticket.received
            NEXT_DUE.label("next_due"), NEXT_WARN.label("next_warn"))
 
 
-def _local_start(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time.min, ZoneInfo(timezone))
+def _local_start(day: date | datetime, timezone: str, *, next_day: bool = False) -> datetime:
+    if isinstance(day, datetime):
+        return day
+    return datetime.combine(day + timedelta(days=int(next_day)), time.min, ZoneInfo(timezone))
 
 
 def _filtered(query: Select, session: Session, scope: Scope, wanted: TicketQuery, *,
@@ -68,8 +71,8 @@ def _filtered(query: Select, session: Session, scope: Scope, wanted: TicketQuery
     if wanted.received_from:
         query = query.where(Ticket.received_at >= _local_start(wanted.received_from, timezone))
     if wanted.received_to:
-        query = query.where(Ticket.received_at < _local_start(
-            wanted.received_to + timedelta(days=1), timezone))
+        query = query.where(
+            Ticket.received_at < _local_start(wanted.received_to, timezone, next_day=True))
     if wanted.overdue:
         late = exists().where(TicketClock.ticket_id == Ticket.id, TicketClock.met_at.is_(None),
                               TicketClock.due_at <= now)
@@ -87,3 +90,15 @@ def search_tickets(session: Session, scope: Scope, wanted: TicketQuery, *, now: 
     total = session.scalar(_filtered(select(func.count(Ticket.id)), session, scope, wanted,
                                      now=now, timezone=timezone))
     return Listing(rows, total)
+
+
+def find_tickets(session: Session, scope: Scope, wanted: TicketQuery, *, now: datetime,
+                 timezone: str, offset: int, limit: int) -> Listing:
+    """The same search as whole tickets (with their unit), for the API's answers."""
+    rows = session.scalars(
+        _filtered(select(Ticket).options(joinedload(Ticket.region)), session, scope, wanted,
+                  now=now, timezone=timezone)
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc()).offset(offset).limit(limit)).all()
+    total = session.scalar(_filtered(select(func.count(Ticket.id)), session, scope, wanted,
+                                     now=now, timezone=timezone))
+    return Listing(list(rows), total)

@@ -15,6 +15,7 @@ from models.tickets.calendar import WorkCalendar
 from models.tickets.intake import TicketIntake
 from models.tickets.rules import DeadlineRule, applicable_rules, due_times
 from models.tickets.ticket import Event, Ticket, TicketClock
+from tasks.integrations import webhooks
 
 
 def find_region(session: Session, code: str) -> Region:
@@ -89,6 +90,7 @@ def create_ticket(session: Session, intake: TicketIntake, *, now: datetime,
         session.add(ticket)
         try:
             savepoint.commit()
+            webhooks.ticket_created(session, ticket, now)
             return ticket
         except IntegrityError:
             savepoint.rollback()

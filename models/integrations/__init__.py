@@ -1,0 +1,1 @@
+"""Other systems: API keys with their scopes and units, idempotent requests, webhook subscriptions."""
