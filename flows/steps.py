@@ -41,7 +41,7 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         staff = session.get(Staff, by_staff_id)
         if staff is None:
             raise InputError("by", "处理人不存在", f"no staff with id {by_staff_id}")
-        filled = check_filled(session, step, data)
+        filled = check_filled(session, step, data, now)
         complete(session, ticket, lifecycles(session)[ticket.type], step, filled, by=staff,
                  now=now)
         run_id = ticket.flow_run_id

@@ -5,6 +5,7 @@ and the schema `gridline step complete --data` is checked against. A form's `res
 has one, is the outcome the lifecycle declaration's transitions are keyed on.
 """
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -84,6 +85,8 @@ class Arrival(Form):
     """抢修人员到达现场。"""
 
     model_config = ConfigDict(title="到达现场")
+    arrived_at: datetime | None = Field(
+        None, title="到达时间", description="抢修人员实际到达现场的时间；留空即为当前时间")
     note: str = Field("", title="现场情况", description="故障原因初判等")
 
 

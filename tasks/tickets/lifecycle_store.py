@@ -2,17 +2,19 @@
 one transaction keyed by (ticket, step, attempt), so a re-run finds the row and repeats nothing."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+import pendulum
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
 from models.core.errors import InputError, StepFormError
+from models.core.formatting import local_time
 from models.org.organisation import Department, Region, Staff
-from models.tickets.forms import validate_form
+from models.tickets.forms import FORMS, validate_form
 from models.tickets.lifecycle import (
     DONE,
     HUMAN_KINDS,
@@ -27,6 +29,8 @@ from models.tickets.ticket import Event, Step, Ticket
 from tasks.core.settings import get_settings
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
+from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
+from tasks.tickets.faults import find_known_fault, meet_linked
 from tasks.tickets.rule_store import rule_clocks
 
 SYSTEM = "系统"
@@ -101,7 +105,8 @@ def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
     existing = find_step(session, ticket, spec.key, attempt)
     if existing is not None:
         return existing
-    due = next((c.due_at for c in ticket.clocks if c.clock == spec.clock), None)
+    due = start_step_clock(session, ticket, spec.clock, now) \
+        or next((c.due_at for c in ticket.clocks if c.clock == spec.clock), None)
     step = Step(ticket_id=ticket.id, step_key=spec.key, attempt=attempt, form=spec.form,
                 department_id=department.id, assignee_id=assignee.id if assignee else None,
                 status=StepStatus.open, opened_at=now, due_at=due)
@@ -123,8 +128,9 @@ def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, att
         return open_step(session, ticket, step, attempt, department=department,
                          assignee=assignee, now=now, note=walk.note)
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
-        window = timedelta(minutes=get_settings().known_fault_window_minutes)
-        known = find_known_fault(session, ticket, window)
+        known = find_known_fault(session, ticket)
+        if known is not None:
+            ticket.linked_to_id = known.id
         detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
             if known else {}
         message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
@@ -147,6 +153,7 @@ def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt
                 opened_at=now, completed_at=now, form_data={"result": outcome, **detail})
     if spec.kind == StepKind.close:
         ticket.closed_at = now
+        meet_linked(session, ticket, now, SYSTEM)
     return _insert(session, ticket, step, spec, now, kind=spec.kind.value,
                    message=f"{note}{spec.title}：{message}", detail=detail)
 
@@ -168,13 +175,29 @@ def _insert(session: Session, ticket: Ticket, step: Step, spec: StepSpec, now: d
     return step
 
 
-def check_filled(session: Session, step: Step, data: dict[str, Any]) -> dict[str, Any]:
+def check_filled(session: Session, step: Step, data: dict[str, Any],
+                 now: datetime) -> dict[str, Any]:
     """The one check of a filled step form, whoever sends it (portal, CLI, Prefect UI): the form's
-    own rules, then what only the database knows. Returns the form's values as JSON."""
+    own rules, then what only the database and the clock know. Returns the form's values as JSON."""
     filled = validate_form(step.form, data).model_dump(mode="json")
     if step.form == "redispatch" and find_department(session, filled["department"]) is None:
         raise StepFormError({"department": "部门编码不存在"})
+    if step.form in RECORDED_AT:
+        field = RECORDED_AT[step.form]
+        filled[field] = recorded_time(filled.get(field), step.ticket.received_at, now, field)
     return filled
+
+
+def recorded_time(value: str | None, received_at: datetime, now: datetime, field: str) -> str:
+    """When the work was done, as the form records it: now when left empty (a time without a
+    zone is the centre's), never in the future, never before the ticket was received."""
+    zone = get_settings().timezone
+    at = pendulum.parse(value, tz=zone) if value else pendulum.instance(now)
+    if at > now:
+        raise StepFormError({field: "时间不能晚于当前时间"})
+    if at < received_at:
+        raise StepFormError({field: f"时间不能早于工单受理时间（{local_time(received_at, zone)}）"})
+    return at.in_timezone("UTC").isoformat()
 
 
 def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: Step,
@@ -184,23 +207,29 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     Open -> done is compare-and-set: the UPDATE changes the row only while it is still open, so of
     two submissions at the same instant exactly one wins and the other gets StepNotOpen."""
     spec = lifecycle.step(step.step_key)
+    transition = lifecycle.transition(spec, data.get("result", DONE))
+    returned = spec.kind == StepKind.handoff and transition is not None \
+        and transition.to in {s.key for s in lifecycle.steps} \
+        and lifecycle.step(transition.to).form == "redispatch"
     won = session.execute(
         update(Step).where(Step.id == step.id, Step.status == StepStatus.open)
-        .values(status=StepStatus.done, completed_at=now, form_data=data,
+        .values(status=StepStatus.returned if returned else StepStatus.done, completed_at=now,
+                form_data=data,
                 completed_by_id=by.id if by else None)
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         raise StepNotOpen(step)
     session.refresh(step)
     outcome = outcome_of(step)
-    transition = lifecycle.transition(spec, outcome)
-    for clock in ticket.clocks:
-        if transition is not None and clock.clock in transition.meets and clock.met_at is None:
-            clock.met_at = now
-    returned = spec.kind == StepKind.handoff and transition is not None \
-        and lifecycle.step(transition.to).form == "redispatch"
+    recorded = data.get(RECORDED_AT.get(spec.form, ""))
+    moved = meet_clocks(session, ticket, set(transition.meets) if transition else set(),
+                        spec.clock, pendulum.parse(recorded) if recorded else now)
     text = data.get("reply_text") or data.get("note") or data.get("opinion") \
         or data.get("decision") or ""
+    if recorded:
+        title = FORMS[spec.form].model_fields[RECORDED_AT[spec.form]].title
+        text = f"{text}（{title}{local_time(pendulum.parse(recorded), get_settings().timezone)}" \
+               f"{'，' + moved if moved else ''}）"
     session.add(Event(
         ticket_id=ticket.id, at=now, kind="returned" if returned else "step_done",
         actor_id=by.id if by else None, actor=by.name if by else "Prefect 界面",
@@ -210,15 +239,6 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     notify(session, ticket, step, spec.notify.get("done", []), "done", now)
     session.flush()
     return outcome
-
-
-def find_known_fault(session: Session, ticket: Ticket, window: timedelta) -> Ticket | None:
-    """Another open fault ticket of the same area, received shortly before this one."""
-    return session.scalar(select(Ticket).where(
-        Ticket.type == ticket.type, Ticket.region_id == ticket.region_id, Ticket.id != ticket.id,
-        Ticket.status.in_(OPEN_STATUSES), Ticket.received_at <= ticket.received_at,
-        Ticket.received_at >= ticket.received_at - window,
-    ).order_by(Ticket.received_at.desc(), Ticket.id.desc()))
 
 
 def open_tickets_with_runs(session: Session) -> list[Ticket]:
