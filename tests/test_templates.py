@@ -21,6 +21,7 @@ SAMPLE = {
                "due_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC)}],
     "level_label": "二级预警", "rule_label": "接通率", "scope": "故障报修", "window": "10:00-10:30",
     "value": "72%", "threshold": "80%", "advice": "请增派坐席。",
+    "ticket_url": "https://95598.example.cn/tickets/20261125000001",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")
