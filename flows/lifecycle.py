@@ -23,6 +23,7 @@ from models.core.enums import TicketType
 from models.core.formatting import local_time
 from models.tickets.forms import FORMS, StepFormError
 from models.tickets.lifecycle import (
+    HUMAN_KINDS,
     LifecycleSpec,
     References,
     StepKind,
@@ -64,15 +65,17 @@ def _load(folder: Path, refs: References) -> dict[TicketType, LifecycleSpec]:
 
 @flow(name="lifecycle", persist_result=True)
 def lifecycle(ticket_number: str) -> str:
-    """Tell whom the page tells at the start, then walk the ticket through its declaration until
-    it is closed or waits for someone."""
+    """Walk the ticket through its declaration until it is closed or waits for someone; whom the
+    page tells at the start is told before the first person's step (or the close), once."""
     with session_scope() as session:
-        ticket = get_ticket(session, ticket_number)
-        spec = lifecycles(session)[ticket.type]
-        acknowledge(session, ticket, spec, pendulum.now("UTC"))
-    walk = Walk(spec, tries=get_settings().callback.tries)
+        spec = lifecycles(session)[get_ticket(session, ticket_number).type]
+    walk, told = Walk(spec, tries=get_settings().callback.tries), False
     while walk.key is not None:
         step, attempt = walk.enter()
+        if not told and (step.kind in HUMAN_KINDS or step.kind == StepKind.close):
+            with session_scope() as session:
+                acknowledge(session, get_ticket(session, ticket_number), spec, pendulum.now("UTC"))
+            told = True
         if walk.retrying and call_again_later(ticket_number, step, attempt):
             return "retry scheduled"
         outcome, data = run_step(ticket_number, walk, step, attempt)

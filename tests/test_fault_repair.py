@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pendulum
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from flows.intake import open_ticket
 from flows.lifecycle import lifecycles
@@ -16,11 +16,13 @@ from models.core.errors import InputError
 from models.org.customer import Customer
 from models.org.organisation import Staff
 from models.tickets.lifecycle import Walk
+from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.core.db import session_scope
 from tasks.org.scope import Scope
 from tasks.tickets import queries
 from tasks.tickets.lifecycle_store import enter_step, find_step, outcome_of
+from tasks.tickets.rule_store import ensure_default_rules
 from tasks.tickets.store import get_ticket
 from tests.cli import run_cli
 
@@ -168,3 +170,15 @@ def test_the_timeline_credits_the_agent_who_took_the_call_and_names_the_caller(c
         [entry] = ticket.events
         assert (entry.actor_id, entry.actor) == (agent.id, agent.name)
         assert entry.message == "受理故障报修工单（电话），来电人何磊敏"
+
+
+def test_a_database_of_the_default_version_gets_the_step_clocks_a_release_adds(db_url):
+    with session_scope(db_url) as session:
+        step_rules = select(DeadlineRule).where(DeadlineRule.starts_after == "step")
+        added = {(r.ticket_type.value, r.clock) for r in session.scalars(step_rules)}
+        session.execute(delete(DeadlineRule).where(DeadlineRule.starts_after == "step"))
+    with session_scope(db_url) as session:
+        ensure_default_rules(session)
+    with session_scope(db_url) as session:
+        assert {(r.ticket_type.value, r.clock) for r in session.scalars(step_rules)} == added
+        assert len(added) == 5

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
 from models.core.errors import InputError, StepFormError
 from models.core.formatting import local_time
+from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
 from models.tickets.forms import FORMS, validate_form
 from models.tickets.lifecycle import (
@@ -51,9 +52,13 @@ def lifecycle_references(session: Session) -> References:
 
 
 def acknowledge(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, now: datetime) -> None:
-    """The run starts: tell whom the page tells at the start (the customer's receipt, with the
-    number and the promised deadline), once however often the run starts again."""
-    notify(session, ticket, None, lifecycle.notify.get("start", []), "start", now)
+    """Tell whom the page tells at the start (the customer's receipt, with the number and the
+    promised deadline), once however often the run starts again; not when a step before told the
+    customer already (a known fault's notice names the caller's number: one message, not two)."""
+    told = session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_customer.is_(True)).limit(1))
+    if told is None:
+        notify(session, ticket, None, lifecycle.notify.get("start", []), "start", now)
 
 
 def outcome_of(step: Step) -> str:
