@@ -114,13 +114,13 @@ def test_first_audit_chases_a_handful_of_the_people_responsible(db_url, demo, ca
             assert message.recipient in (person.phone, person.email), message.key
             assert person.department_id == step.department_id
             assert "未指定" not in message.body_text
-        assert Counter(m.channel for m in messages) == {"sms": 6, "email": 6}
+        assert Counter(m.channel for m in messages) == {"sms": 7, "email": 7}
     departments = set()
     for stage in ("about_to_expire", "overdue"):
         summary = load_workbook(report["workbooks"][stage])["部门汇总"]
         departments |= {row[0] for row in summary.iter_rows(min_row=2, values_only=True)
                         if row[0] != "合计"}
-    assert departments == {"95598客户服务中心", "梁溪区抢修班", "常熟市供电服务中心",
+    assert departments == {"95598客户服务中心", "梁溪区抢修班", "高淳区抢修班", "常熟市供电服务中心",
                            "姑苏区供电服务中心", "江阴市抢修班", "苏州市供电公司纪检监察室"}
 
 
