@@ -59,7 +59,8 @@ def open_ticket(session: Session, data: dict, *, now: datetime, start: bool | No
         raise InputError("region", "不在您的管辖范围内", "region outside your scope")
     calendar = centre_calendar(session, settings)
     ticket = create_ticket(session, intake, now=now, calendar=calendar, rules=load_rules(session),
-                           regions=regions, home=scope.staff.department.region if scope else None)
+                           regions=regions, home=scope.staff.department.region if scope else None,
+                           agent=scope.staff if scope else None)
     if form is not None:
         bind_form(session, form, ticket)
     if on_created is not None:

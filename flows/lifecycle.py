@@ -24,6 +24,7 @@ from models.core.enums import TicketType
 from models.core.errors import StepFormError, field_messages
 from models.core.formatting import local_time
 from models.tickets.lifecycle import (
+    HUMAN_KINDS,
     LifecycleSpec,
     References,
     StepKind,
@@ -31,10 +32,11 @@ from models.tickets.lifecycle import (
     Walk,
     load_lifecycles,
 )
-from models.tickets.ticket import Step, Ticket
+from models.tickets.ticket import Event, Step, Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import (
+    SYSTEM,
     StepNotOpen,
     acknowledge,
     complete,
@@ -73,18 +75,45 @@ def lifecycle_of(session: Session, ticket: Ticket) -> LifecycleSpec:
 
 @flow(name="lifecycle", persist_result=True)
 def lifecycle(ticket_number: str) -> str:
-    """Tell whom the page tells at the start, then walk the ticket through its declaration until
-    it is closed or waits for someone."""
+    """Walk the ticket through its declaration until it is closed or waits for someone; whom the
+    page tells at the start is told before the first person's step (or the close), once."""
     with session_scope() as session:
         ticket = get_ticket(session, ticket_number)
         spec = pin(session, ticket, lifecycles(session)[ticket.type])
-        acknowledge(session, ticket, spec, pendulum.now("UTC"))
-    walk = Walk(spec)
+    walk, told = Walk(spec, tries=get_settings().callback.tries), False
     while walk.key is not None:
         step, attempt = walk.enter()
+        if not told and (step.kind in HUMAN_KINDS or step.kind == StepKind.close):
+            with session_scope() as session:
+                acknowledge(session, get_ticket(session, ticket_number), spec, pendulum.now("UTC"))
+            told = True
+        if walk.retrying and call_again_later(ticket_number, step, attempt):
+            return "retry scheduled"
         outcome, data = run_step(ticket_number, walk, step, attempt)
         walk.leave(step, outcome, data)
     return "closed"
+
+
+def call_again_later(number: str, step: StepSpec, attempt: int) -> bool:
+    """A step tried again (the customer not reached) opens one interval after the last try: until
+    then this run ends, and a run of the ticket is scheduled for that time. False when it is time."""
+    policy = get_settings().callback
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        last = find_step(session, ticket, step.key, attempt - 1)
+        if find_step(session, ticket, step.key, attempt) is not None or last is None:
+            return False
+        wake = pendulum.instance(last.completed_at).add(minutes=policy.retry_minutes)
+        if wake <= pendulum.now("UTC"):
+            return False
+        ticket.flow_run_id = start_lifecycle(session, ticket, at=wake)
+        session.add(Event(ticket_id=ticket.id, at=pendulum.now("UTC"), kind="retry_scheduled",
+                          actor=SYSTEM, message=f"{step.title}：第{attempt - 1}次未联系上，"
+                          f"将于{local_time(wake, get_settings().timezone)}第{attempt}次{step.title}",
+                          detail={"step": step.key, "attempt": attempt,
+                                  "run": ticket.flow_run_id}))
+    get_run_logger().info("第%d次%s安排在 %s", attempt, step.title, wake.isoformat())
+    return True
 
 
 def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str, dict]:
@@ -120,7 +149,8 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
             if row.status != "open":  # completed in the portal or the CLI meanwhile
                 return outcome_of(row), row.form_data
             try:
-                data = check_filled(session, spec, row, filled.model_dump(mode="json"))
+                data = check_filled(session, spec, row, filled.model_dump(mode="json"),
+                                    pendulum.now("UTC"))
                 complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
             except StepNotOpen:  # lost to a submission a moment before: that one stands
                 session.refresh(row)

@@ -43,7 +43,7 @@ def complete_step(number: str, step_key: str, data: dict, by_staff_id: int, *,
         if staff is None:
             raise InputError("by", "处理人不存在", f"no staff with id {by_staff_id}")
         spec = lifecycle_of(session, ticket)
-        filled = check_filled(session, spec, step, data)
+        filled = check_filled(session, spec, step, data, now)
         complete(session, ticket, spec, step, filled, by=staff, now=now)
         run_id, run_input = ticket.flow_run_id, as_run_input(session, spec, step, filled)
     if run_id:

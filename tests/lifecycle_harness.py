@@ -33,8 +33,11 @@ from tests.cli import run_cli
 from tests.conftest import _fresh_postgres_database
 from tests.postgres import free_port
 
-# Far from the demo's tickets (the ten days before now), so only our own fault tickets are "known".
-FAULT_TIME = "2026-12-15T10:00:00+08:00"
+# Far from the demo's tickets (the ten days before now), so only our own fault tickets are "known";
+# in the past, as a crew's arrival is never before the ticket's receipt nor in the future.
+FAULT_AT = pendulum.now("Asia/Shanghai").subtract(days=20).set(hour=10, minute=0, second=0,
+                                                                microsecond=0)
+FAULT_TIME = FAULT_AT.isoformat()
 
 
 @dataclass
@@ -55,10 +58,12 @@ def centre_lifecycles(folder: Path) -> Path:
     return folder
 
 
-def running_centre(postgres_server, tmp_path_factory, lifecycle_workers: int = 1):
+def running_centre(postgres_server, tmp_path_factory, lifecycle_workers: int = 1,
+                   env: dict[str, str] | None = None):
     """A centre's database (PostgreSQL, the demo loaded), a Prefect server on PostgreSQL with the
     lifecycle deployments, and `lifecycle_workers` in-process workers (named lifecycles-1, ...)
-    on their pool: a module's `centre` fixture yields from it."""
+    on their pool, with the centre's own settings `env`: a module's `centre` fixture yields
+    from it."""
     db_url = _fresh_postgres_database(postgres_server)
     prefect_db = _fresh_postgres_database(postgres_server).replace("+psycopg", "+asyncpg")
     upgrade_schema(db_url)
@@ -71,7 +76,8 @@ def running_centre(postgres_server, tmp_path_factory, lifecycle_workers: int = 1
     prefect = LocalPrefect(root / "home", free_port(), server_database_url=prefect_db,
                            log_dir=root, env={"GRIDLINE_DATABASE_URL": db_url,
                                               "GRIDLINE_LIFECYCLES_DIR": str(lifecycles),
-                                              "PREFECT_WORKER_QUERY_SECONDS": "0.5"})
+                                              "PREFECT_WORKER_QUERY_SECONDS": "0.5",
+                                              **(env or {})})
     try:
         prefect.start_server()
         prefect.deploy("lifecycle/*")

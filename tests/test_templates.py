@@ -23,6 +23,7 @@ SAMPLE = {
     "value": "72%", "threshold": "80%", "advice": "请增派坐席。",
     "report": "日报", "unit": "江苏省", "period": "2026-11-24", "rows": [["工单量", "5"]],
     "files": ["日报-江苏省-2026-11-24.xlsx", "日报-江苏省-2026-11-24.pdf"],
+    "ticket_url": "https://95598.example.cn/tickets/20261125000001",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

@@ -78,6 +78,7 @@ class StaffRole(Labelled):
 class StepStatus(Labelled):
     open = "open", "待处理"
     done = "done", "已完成"
+    returned = "returned", "已退单"  # done, and sent back to the centre for re-dispatch
 
 
 class SpanUnit(Labelled):

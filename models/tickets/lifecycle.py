@@ -69,6 +69,9 @@ class Transition(BaseModel):
     meets: list[str] = []      # clocks this transition stops
     at_most: int | None = Field(None, ge=0)  # how often it may be taken ...
     then: str | None = None    # ... before it goes here instead
+    # The step is tried again (after the centre's interval, up to its number of tries) before
+    # the transition is taken: a customer not reached at callback is called again.
+    retry: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -156,7 +159,9 @@ class LifecycleSpec(BaseModel):
         return next(s for s in self.steps if s.key == key)
 
     def transition(self, step: StepSpec, outcome: str) -> Transition | None:
-        """Where `outcome` leads from `step` (None after the close step)."""
+        """Where `outcome` leads from `step` (None after a close step)."""
+        if step.kind == StepKind.close:
+            return None
         if outcome in step.when:
             return step.when[outcome]
         if step.next is not None:
@@ -318,16 +323,18 @@ def step_keys(specs: dict[TicketType, LifecycleSpec]) -> set[str]:
 class Walk:
     """Where a ticket is in its declaration, rebuilt the same way on every re-run from the step
     rows: how often each step was entered (its attempt), where "back" leads, which department a
-    re-dispatch chose, and how often each limited transition was taken."""
+    re-dispatch chose, and how often each limited transition was taken. `tries` is how often a
+    step whose transition says `retry` is tried in all."""
 
-    def __init__(self, spec: LifecycleSpec):
-        self.spec = spec
+    def __init__(self, spec: LifecycleSpec, tries: int = 1):
+        self.spec, self.tries = spec, tries
         self.key: str | None = spec.steps[0].key
         self.attempts: dict[str, int] = {}
         self.taken: dict[tuple[str, str], int] = {}
         self.back: str | None = None
         self.chosen_department: dict[str, str] = {}  # handoff step -> department code
         self.note = ""  # why the next step opens, for its timeline entry
+        self.retrying = False  # the next step is the last one tried again
 
     def enter(self) -> tuple[StepSpec, int]:
         step = self.spec.step(self.key)
@@ -339,10 +346,17 @@ class Walk:
     def leave(self, step: StepSpec, outcome: str, data: dict) -> None:
         """Follow the transition of `outcome`; `key` becomes None after the close step."""
         transition = self.spec.transition(step, outcome)
-        self.note = ""
+        self.note, self.retrying = "", False
         if transition is None:
             self.key = None
             return
+        if transition.retry:
+            tried = self.attempts[step.key]
+            if tried < self.tries:
+                self.key, self.retrying = step.key, True
+                self.note = f"第{tried}次{step.title}{outcome}，第{tried + 1}次{step.title}。"
+                return
+            self.note = f"{step.title}{tried}次均{outcome}，按{outcome}办结。"
         target = transition.to
         if transition.at_most is not None:
             taken = self.taken[step.key, outcome] = self.taken.get((step.key, outcome), 0) + 1

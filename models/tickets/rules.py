@@ -22,6 +22,7 @@ from models.core.errors import InputError, input_error
 from models.tickets.calendar import WorkCalendar, add_natural
 
 DEFAULT_RULES_FILE = Path(__file__).parents[1] / "data" / "deadline_rules.yaml"
+STEP_START = "step"  # starts_after of a clock that runs from its step's opening
 
 
 class DeadlineRule(Base):
@@ -41,7 +42,9 @@ class DeadlineRule(Base):
     label: Mapped[str] = mapped_column(String(50))
     span_value: Mapped[int] = mapped_column(Integer)
     span_unit: Mapped[SpanUnit] = enum_column(SpanUnit)
-    # "" counts from the ticket's receipt; otherwise from the due time (or actual time) of that clock.
+    # "" counts from the ticket's receipt; "step" from the opening of the step that names the
+    # clock (review, callback); otherwise from the due time of that clock until it is met, then
+    # from the time it was met (restoration counts from the recorded arrival).
     starts_after: Mapped[str] = mapped_column(String(50), default="")
     # How long before the due time the clock counts as about to expire.
     warn_minutes: Mapped[int] = mapped_column(Integer)
@@ -165,7 +168,8 @@ def applicable_rules(rules: Iterable[DeadlineRule], ticket_type: TicketType, sub
     in_force = [r for r in candidates if r.version == newest.version]
     if subtype and any(r.subtype == subtype for r in in_force):
         # A subtype with rules of its own replaces the type's general rules.
-        in_force = [r for r in in_force if r.subtype == subtype]
+        # (A step's own clock is the centre's, whatever the subtype.)
+        in_force = [r for r in in_force if r.subtype == subtype or r.starts_after == STEP_START]
     best: dict[str, DeadlineRule] = {}
     for rule in in_force:
         current = best.get(rule.clock)
@@ -187,7 +191,9 @@ def span_end(rule: DeadlineRule, start: datetime, calendar: WorkCalendar) -> pen
 
 def due_times(rules: list[DeadlineRule], received_at: datetime,
               calendar: WorkCalendar) -> list[ClockDue]:
-    """Due time of every clock; a clock that starts after another counts from that one's due time."""
+    """Due time of every clock at intake; a clock that starts after another counts from that
+    one's due time. A step's own clock (starts_after "step") has none until its step opens."""
+    rules = [r for r in rules if r.starts_after != STEP_START]
     by_clock = {r.clock: r for r in rules}
     resolved: dict[str, pendulum.DateTime] = {}
 
@@ -206,3 +212,14 @@ def due_times(rules: list[DeadlineRule], received_at: datetime,
     clocks = [ClockDue(r.clock, r.label, due(r.clock), r.starts_after, r.version, r.warn_minutes)
               for r in rules]
     return sorted(clocks, key=lambda c: (c.due_at, c.clock))
+
+
+def restarted_after(rules: list[DeadlineRule], met_clock: str, met_at: datetime,
+                    calendar: WorkCalendar) -> dict[str, pendulum.DateTime]:
+    """The clocks that start after `met_clock`, counted again from when it was actually met."""
+    return {r.clock: span_end(r, met_at, calendar) for r in rules if r.starts_after == met_clock}
+
+
+def step_rule(rules: list[DeadlineRule], clock: str | None) -> DeadlineRule | None:
+    """The rule of a clock that runs from its step's opening, if `clock` is one."""
+    return next((r for r in rules if r.clock == clock and r.starts_after == STEP_START), None)

@@ -37,6 +37,12 @@ class PortalConfig(BaseModel):
     # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24
     prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
+    # Where staff's browsers reach this portal, for the ticket links in e-mails;
+    # "" = http://<host>:<port>.
+    base_url: str = ""
+
+    def link_base(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
     demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
 
 
@@ -56,6 +62,14 @@ class WorkerConfig(BaseModel):
     max_rss_mib: int = Field(default=1024, ge=64)
 
 
+class CallbackPolicy(BaseModel):
+    """A customer not reached at callback (联系不上) is called again: 95598 practice is three
+    tries at different times of day."""
+
+    tries: int = Field(default=3, ge=1)  # calls in all before the ticket closes as unreachable
+    retry_minutes: float = Field(default=120, gt=0)  # between one try and the next
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
                                       env_nested_delimiter="__")
@@ -71,6 +85,7 @@ class Settings(BaseSettings):
     lifecycles_dir: Path = PROJECT_ROOT / "flows" / "lifecycles"
     # Lifecycles: a fault ticket of the same area within this window is the same known fault.
     known_fault_window_minutes: int = 120
+    callback: CallbackPolicy = CallbackPolicy()  # GRIDLINE_CALLBACK__TRIES, __RETRY_MINUTES
     # A suspended lifecycle run fails after this long; deadlines are the audit's, not this timeout.
     step_wait_days: int = 365
     # How long `step complete` waits for a run that has not reached its wait yet.

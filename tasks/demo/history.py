@@ -141,6 +141,10 @@ def fits(timing: Timing, standing: dict[str, str]) -> bool:
     return flagged == [timing]
 
 
+# A fresh ticket waiting at a step with a clock of its own opened it this recently.
+STEP_CLOCK_FRESH = timedelta(hours=8)
+
+
 def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list[Move],
                     waiting: StepSpec | None, dues_at: Callable[[datetime], Dues]
                     ) -> tuple[datetime | None, list]:
@@ -155,6 +159,10 @@ def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list
         times = step_times(received, moves, gaps, dues, latest)
         if times and times[-1] > latest:
             return False
+        if stage.timing == "fresh" and waiting is not None and waiting.clock \
+                and waiting.clock not in dues and latest - (times[-1] if times else received) > \
+                STEP_CLOCK_FRESH:
+            return False  # a step's own clock (review, callback) runs from its opening
         return stage.timing == "closed" or fits(stage.timing, stands(dues, met, now))
 
     if stage.timing in ("fresh", "closed"):

@@ -13,7 +13,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from email.message import EmailMessage
-from email.utils import parseaddr
+from email.utils import format_datetime, parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -114,6 +114,7 @@ class EmailGateway:
         mail["From"], mail["To"] = self.config.sender, message.recipient
         mail["Subject"] = message.subject or ""
         mail["Message-ID"] = message_id(message.key, self.config.sender)
+        mail["Date"] = format_datetime(message.created_at)  # when it was queued: same on a resend
         mail.set_content(message.body_text)
         if message.body_html:
             mail.add_alternative(message.body_html, subtype="html")

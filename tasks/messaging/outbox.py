@@ -56,10 +56,14 @@ def messages_to(person: Reachable, *, key: str, template: str, context: dict[str
 
 
 def _values(intent: Intent, now: datetime, policy: DeliveryPolicy,
-            timezone: str) -> dict[str, Any]:
-    """The columns of a new outbox row: rendered now, not before the customer's quiet hours end."""
+            timezone: str, link_base: str) -> dict[str, Any]:
+    """The columns of a new outbox row: rendered now, not before the customer's quiet hours end.
+    An e-mail about a ticket links to the ticket's page in the portal."""
     channel = MessageChannel(intent.channel)
-    subject, text, html = render(load_templates(timezone), channel, intent.template, intent.context)
+    context = intent.context
+    if channel == MessageChannel.email and "ticket_no" in context:
+        context = {**context, "ticket_url": f"{link_base}/tickets/{context['ticket_no']}"}
+    subject, text, html = render(load_templates(timezone), channel, intent.template, context)
     not_before = now
     if intent.to_customer and not intent.urgent:
         not_before = quiet_hours_end(now, policy.quiet_start, policy.quiet_end, timezone) or now
@@ -89,7 +93,8 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, templat
     policy, timezone = _policy(policy, timezone)
     intent = Intent(key, channel, recipient, template, context, ticket_id, step_id, to_customer,
                     urgent)
-    message = OutboxMessage(**_values(intent, now, policy, timezone))
+    message = OutboxMessage(**_values(intent, now, policy, timezone,
+                                      get_settings().portal.link_base()))
     savepoint = session.begin_nested()
     session.add(message)
     try:
@@ -112,8 +117,9 @@ def enqueue_many(session: Session, intents: list[Intent], *, now: datetime,
         for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))):
             del wanted[key]
     if wanted:  # one multi-row INSERT: the ORM's unit of work is too slow for thousands
+        link_base = get_settings().portal.link_base()
         session.execute(insert(OutboxMessage.__table__), [
-            _values(intent, now, policy, timezone) for intent in wanted.values()])
+            _values(intent, now, policy, timezone, link_base) for intent in wanted.values()])
     return len(wanted)
 
 

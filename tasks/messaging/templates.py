@@ -74,12 +74,15 @@ def render(env: Environment, channel: MessageChannel, template: str,
 
     An e-mail is `email/<template>.txt`, whose subject is its `{% set subject %}`; its HTML part is
     `email/<template>.html` where one exists, else the text in the common `email/layout.html`.
+    A `ticket_url` in the context ends the text with the link (the layout shows it as one).
     """
     try:
         if channel == MessageChannel.sms:
             return None, env.get_template(f"sms/{template}.txt").render(context).strip(), None
         module = env.get_template(f"email/{template}.txt").make_module(context)  # rendered once
         text, subject = str(module).strip(), str(module.subject).strip()
+        if context.get("ticket_url"):
+            text = f"{text}\n\n查看工单：{context['ticket_url']}"
         html = _html_template(env, template).render(
             {**context, "subject": subject, "text": text}).strip()
         return subject, text, html

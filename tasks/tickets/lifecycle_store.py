@@ -2,15 +2,18 @@
 one transaction keyed by (ticket, step, attempt), so a re-run finds the row and repeats nothing."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
+import pendulum
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
 from models.core.errors import InputError
+from models.core.formatting import local_time
+from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
 from models.tickets.lifecycle import (
     DONE,
@@ -27,6 +30,8 @@ from tasks.core.settings import get_settings
 from tasks.integrations import webhooks
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
+from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
+from tasks.tickets.faults import find_known_fault, meet_linked
 from tasks.tickets.rule_store import rule_clocks
 
 SYSTEM = "系统"
@@ -47,9 +52,13 @@ def lifecycle_references(session: Session) -> References:
 
 
 def acknowledge(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, now: datetime) -> None:
-    """The run starts: tell whom the page tells at the start (the customer's receipt, with the
-    number and the promised deadline), once however often the run starts again."""
-    notify(session, ticket, None, lifecycle.notify.get("start", []), "start", now)
+    """Tell whom the page tells at the start (the customer's receipt, with the number and the
+    promised deadline), once however often the run starts again; not when a step before told the
+    customer already (a known fault's notice names the caller's number: one message, not two)."""
+    told = session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.ticket_id == ticket.id, OutboxMessage.to_customer.is_(True)).limit(1))
+    if told is None:
+        notify(session, ticket, None, lifecycle.notify.get("start", []), "start", now)
 
 
 def outcome_of(step: Step) -> str:
@@ -101,7 +110,8 @@ def open_step(session: Session, ticket: Ticket, spec: StepSpec, attempt: int, *,
     existing = find_step(session, ticket, spec.key, attempt)
     if existing is not None:
         return existing
-    due = next((c.due_at for c in ticket.clocks if c.clock == spec.clock), None)
+    due = start_step_clock(session, ticket, spec.clock, now) \
+        or next((c.due_at for c in ticket.clocks if c.clock == spec.clock), None)
     step = Step(ticket_id=ticket.id, step_key=spec.key, attempt=attempt, form=spec.form,
                 department_id=department.id, assignee_id=assignee.id if assignee else None,
                 status=StepStatus.open, opened_at=now, due_at=due)
@@ -123,8 +133,9 @@ def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, att
         return open_step(session, ticket, step, attempt, department=department,
                          assignee=assignee, now=now, note=walk.note)
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
-        window = timedelta(minutes=get_settings().known_fault_window_minutes)
-        known = find_known_fault(session, ticket, window)
+        known = find_known_fault(session, ticket)
+        if known is not None:
+            ticket.linked_to_id = known.id
         detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
             if known else {}
         message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
@@ -147,6 +158,7 @@ def record_system_step(session: Session, ticket: Ticket, spec: StepSpec, attempt
                 opened_at=now, completed_at=now, form_data={"result": outcome, **detail})
     if spec.kind == StepKind.close:
         ticket.closed_at = now
+        meet_linked(session, ticket, now, SYSTEM)
     return _insert(session, ticket, step, spec, now, kind=spec.kind.value,
                    message=f"{note}{spec.title}：{message}", detail=detail)
 
@@ -176,23 +188,29 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     Open -> done is compare-and-set: the UPDATE changes the row only while it is still open, so of
     two submissions at the same instant exactly one wins and the other gets StepNotOpen."""
     spec = lifecycle.step(step.step_key)
+    transition = lifecycle.transition(spec, data.get("result", DONE))
+    returned = spec.kind == StepKind.handoff and transition is not None \
+        and transition.to in {s.key for s in lifecycle.steps} \
+        and lifecycle.step(transition.to).form == "redispatch"
     won = session.execute(
         update(Step).where(Step.id == step.id, Step.status == StepStatus.open)
-        .values(status=StepStatus.done, completed_at=now, form_data=data,
+        .values(status=StepStatus.returned if returned else StepStatus.done, completed_at=now,
+                form_data=data,
                 completed_by_id=by.id if by else None)
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         raise StepNotOpen(step)
     session.refresh(step)
     outcome = outcome_of(step)
-    transition = lifecycle.transition(spec, outcome)
-    for clock in ticket.clocks:
-        if transition is not None and clock.clock in transition.meets and clock.met_at is None:
-            clock.met_at = now
-    returned = spec.kind == StepKind.handoff and transition is not None \
-        and lifecycle.step(transition.to).form == "redispatch"
+    recorded = data.get(RECORDED_AT.get(spec.form, ""))
+    moved = meet_clocks(session, ticket, set(transition.meets) if transition else set(),
+                        spec.clock, pendulum.parse(recorded) if recorded else now)
     text = data.get("reply_text") or data.get("note") or data.get("opinion") \
         or data.get("decision") or ""
+    if recorded:
+        title = lifecycle.forms[spec.form].fields[RECORDED_AT[spec.form]].title
+        text = f"{text}（{title}{local_time(pendulum.parse(recorded), get_settings().timezone)}" \
+               f"{'，' + moved if moved else ''}）"
     session.add(Event(
         ticket_id=ticket.id, at=now, kind="returned" if returned else "step_done",
         actor_id=by.id if by else None, actor=by.name if by else "Prefect 界面",
@@ -203,15 +221,6 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     webhooks.step_done(session, ticket, step, outcome, now)
     session.flush()
     return outcome
-
-
-def find_known_fault(session: Session, ticket: Ticket, window: timedelta) -> Ticket | None:
-    """Another open fault ticket of the same area, received shortly before this one."""
-    return session.scalar(select(Ticket).where(
-        Ticket.type == ticket.type, Ticket.region_id == ticket.region_id, Ticket.id != ticket.id,
-        Ticket.status.in_(OPEN_STATUSES), Ticket.received_at <= ticket.received_at,
-        Ticket.received_at >= ticket.received_at - window,
-    ).order_by(Ticket.received_at.desc(), Ticket.id.desc()))
 
 
 def open_tickets_with_runs(session: Session) -> list[Ticket]:

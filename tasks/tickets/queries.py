@@ -2,6 +2,7 @@
 the caller's context at intake. Each takes the reader's Scope and returns nothing outside it."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -12,6 +13,7 @@ from models.org.organisation import Region, Staff
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.paging import Listing
 from tasks.org.scope import Scope
+from tasks.tickets.faults import known_faults
 from tasks.tickets.store import find_customer_by_phone
 
 
@@ -84,10 +86,10 @@ class Caller:
     faults: list[Ticket] = field(default_factory=list)
 
 
-def caller(session: Session, scope: Scope, phone: str, limit: int) -> Caller:
+def caller(session: Session, scope: Scope, phone: str, limit: int, now: datetime) -> Caller:
     """The customer of a (normalised) number in the reader's regions (one elsewhere is not found,
     as an unknown number), the open tickets of that number or customer the reader may see, and
-    the open fault tickets of the customer's region, newest first."""
+    the known faults of the customer's area now (the rule the fault lifecycle links by)."""
     customer = find_customer_by_phone(session, phone, scope.region_ids)
     same_caller = Ticket.caller_phone == phone
     if customer:
@@ -96,11 +98,8 @@ def caller(session: Session, scope: Scope, phone: str, limit: int) -> Caller:
     open_tickets = session.scalars(
         select(Ticket).where(same_caller, Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
         .order_by(newest).limit(limit)).all()
-    faults = session.scalars(
-        select(Ticket).where(Ticket.type == TicketType.fault_repair,
-                             Ticket.region_id == customer.region_id,
-                             Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
-        .order_by(newest).limit(limit)).all() if customer else []
+    faults = known_faults(session, customer.region_id, now, limit=limit,
+                          also=(scope.sees_ticket(),)) if customer else []
     return Caller(customer, list(open_tickets), list(faults))
 
 

@@ -3,11 +3,13 @@
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+import pendulum
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.core.enums import TicketType
-from models.tickets.rules import DEFAULT_RULES_FILE, DeadlineRule, read_rule_file
+from models.tickets.rules import DEFAULT_RULES_FILE, DeadlineRule, applicable_rules, read_rule_file
+from models.tickets.ticket import Ticket
 
 Clocks = frozenset[tuple[TicketType, str]]
 
@@ -39,5 +41,26 @@ def store_rule_file(session: Session, path: Path) -> tuple[str, int]:
 
 
 def ensure_default_rules(session: Session) -> None:
-    if not session.scalar(select(func.count()).select_from(DeadlineRule)):
+    """The default set, when the database holds no rules; where it holds the default version,
+    the clocks a newer release of that version added (the review and callback steps')."""
+    stored = list(session.scalars(select(DeadlineRule)))
+    if not stored:
         store_rule_file(session, DEFAULT_RULES_FILE)
+        return
+    defaults = read_rule_file(DEFAULT_RULES_FILE)
+    known = {_identity(r) for r in stored}
+    if any(r.version == defaults[0].version for r in stored):
+        session.add_all(r for r in defaults if _identity(r) not in known)
+        session.flush()
+
+
+def _identity(rule: DeadlineRule) -> tuple:
+    return rule.version, rule.ticket_type, rule.subtype, rule.area_kind, rule.clock
+
+
+def ticket_rules(session: Session, ticket: Ticket, timezone: str) -> list[DeadlineRule]:
+    """The rules a ticket's clocks came from: its version's, for its type, subtype and area."""
+    rules = list(session.scalars(select(DeadlineRule).where(
+        DeadlineRule.version == ticket.rule_version, DeadlineRule.ticket_type == ticket.type)))
+    received = pendulum.instance(ticket.received_at).in_timezone(timezone).date()
+    return applicable_rules(rules, ticket.type, ticket.subtype, ticket.area_kind, received)

@@ -2,18 +2,23 @@
 department and staff fields offering names of the right departments and people, and the filled
 form checked once for every sender (portal, CLI, Prefect UI). Stored data keeps the codes."""
 
+from datetime import datetime
 from typing import Any
 
+import pendulum
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.enums import DepartmentKind
 from models.core.errors import StepFormError
+from models.core.formatting import local_time
 from models.org.organisation import Department, Region, Staff
 from models.tickets.forms import FieldDecl, form_model, validate_model
 from models.tickets.lifecycle import LifecycleSpec
 from models.tickets.ticket import Step, Ticket
+from tasks.core.settings import get_settings
+from tasks.tickets.clocks import RECORDED_AT
 
 
 def region_chain(region: Region) -> list[Region]:
@@ -66,11 +71,11 @@ def step_model(session: Session, spec: LifecycleSpec, step: Step,
                       {field: list(names) or ["（无可选项）"] for field, names in choices.items()})
 
 
-def check_filled(session: Session, spec: LifecycleSpec, step: Step,
-                 data: dict[str, Any]) -> dict[str, Any]:
+def check_filled(session: Session, spec: LifecycleSpec, step: Step, data: dict[str, Any],
+                 now: datetime) -> dict[str, Any]:
     """The one check of a filled step form, whoever sends it: the form of the ticket's version,
-    a department or person given by name (or by code, as scripts do). Returns the values as
-    JSON, department and staff as their codes."""
+    a department or person given by name (or by code, as scripts do), then what only the clock
+    knows (a recorded time). Returns the values as JSON, department and staff as their codes."""
     if step.form not in spec.forms:
         raise StepFormError({"": f"流程版本中没有表单 {step.form}"})
     choices = picked(session, spec, step)
@@ -85,7 +90,22 @@ def check_filled(session: Session, spec: LifecycleSpec, step: Step,
             if filled[field] not in names:  # the placeholder of an empty list
                 raise StepFormError({field: "没有可选的部门或人员，请联系管理员"})
             filled[field] = names[filled[field]]
+    if step.form in RECORDED_AT:
+        field = RECORDED_AT[step.form]
+        filled[field] = recorded_time(filled.get(field), step.ticket.received_at, now, field)
     return filled
+
+
+def recorded_time(value: str | None, received_at: datetime, now: datetime, field: str) -> str:
+    """When the work was done, as the form records it: now when left empty (a time without a
+    zone is the centre's), never in the future, never before the ticket was received."""
+    zone = get_settings().timezone
+    at = pendulum.parse(value, tz=zone) if value else pendulum.instance(now)
+    if at > now:
+        raise StepFormError({field: "时间不能晚于当前时间"})
+    if at < received_at:
+        raise StepFormError({field: f"时间不能早于工单受理时间（{local_time(received_at, zone)}）"})
+    return at.in_timezone("UTC").isoformat()
 
 
 def as_run_input(session: Session, spec: LifecycleSpec, step: Step,

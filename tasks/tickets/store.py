@@ -45,10 +45,12 @@ def next_ticket_number(session: Session, received_local: pendulum.DateTime) -> s
 
 def create_ticket(session: Session, intake: TicketIntake, *, now: datetime,
                   calendar: WorkCalendar, rules: list[DeadlineRule],
-                  regions: frozenset[int] | None = None, home: Region | None = None) -> Ticket:
+                  regions: frozenset[int] | None = None, home: Region | None = None,
+                  agent: Staff | None = None) -> Ticket:
     """Store a validated ticket with the due time of each of its clocks, or raise and write nothing.
     `regions` limit the customers it may be linked to; without a region of its own it takes the
-    customer's, else `home` (the agent's unit), else the top of the organisation."""
+    customer's, else `home` (the agent's unit), else the top of the organisation. The timeline
+    credits `agent`, who took the call (the system when none did), and names the caller."""
     received_at = intake.received_at or now
     customer = find_customer_by_phone(session, intake.phone, regions)
     if intake.region:
@@ -82,9 +84,10 @@ def create_ticket(session: Session, intake: TicketIntake, *, now: datetime,
                                 warn_minutes=c.warn_minutes) for c in clocks],
         )
         ticket.events.append(Event(
-            at=now, kind="received", actor=intake.name,
-            message=f"受理{intake.type.label}工单（{intake.channel.label}）",
-            detail={"channel": intake.channel.value},
+            at=now, kind="received", actor_id=agent.id if agent else None,
+            actor=agent.name if agent else "系统",
+            message=f"受理{intake.type.label}工单（{intake.channel.label}），来电人{intake.name}",
+            detail={"channel": intake.channel.value, "caller": intake.name},
         ))
         savepoint = session.begin_nested()
         session.add(ticket)

@@ -55,7 +55,7 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
                                "请稍后再试。")
             status_code = 429
     if phone and "phone" not in errors:
-        known = caller(session, me, phone, config.page_size)
+        known = caller(session, me, phone, config.page_size, now)
         lookup.found = known.customer is not None
         session.commit()
         if known.customer:
