@@ -1,8 +1,8 @@
 """API keys (hashed, scoped to a unit), idempotent requests, API lookups, webhook subscriptions
 and their delivery log
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02 00:32:23
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0012'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,10 @@
-"""report submissions and their log (上报 / 退回), period indexes for the statistics, and read-only SQL views of the indicators for BI
+"""(On SQLite a later batch alter of tickets, steps, ticket_clocks or call_records must drop these views first
+and create them again after.)
+report submissions and their log (上报 / 退回), period indexes for the statistics, and read-only SQL views of the indicators for BI
 tools (local days in China Standard Time, UTC+8, which keeps no daylight saving)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02 00:45:00
 """
 
@@ -11,8 +13,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
