@@ -21,6 +21,8 @@ SAMPLE = {
                "due_at": datetime(2026, 11, 25, 9, 0, tzinfo=UTC)}],
     "level_label": "二级预警", "rule_label": "接通率", "scope": "故障报修", "window": "10:00-10:30",
     "value": "72%", "threshold": "80%", "advice": "请增派坐席。",
+    "staff_code": "S0101", "link": "https://portal.example.cn/password/setup/abc",
+    "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC),
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

@@ -10,6 +10,7 @@ from gridline.cli import (
     db,
     demo,
     imports,
+    org,
     outbox,
     portal,
     rules,
@@ -35,6 +36,8 @@ app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
 app.add_typer(user.app, name="user")
+app.add_typer(org.org_app, name="org")
+app.add_typer(org.customers_app, name="customers")
 app.command("up")(run.up)
 app.command("portal")(portal.portal)
 app.add_typer(workforce.calls_app, name="calls")

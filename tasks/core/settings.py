@@ -36,6 +36,10 @@ class PortalConfig(BaseModel):
     # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24
     prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
+    # Where staff's browsers reach the portal, for the password set-up links sent to them;
+    # "" = http://<host>:<port>.
+    public_url: str = ""
+    setup_link_hours: int = Field(default=72, ge=1)  # how long a password set-up link works
     demo_password: str = "gridline-demo"  # every demo staff member's password after `demo seed`
 
 
