@@ -64,7 +64,7 @@ def _check(path: Path, units: dict[str, tuple[int, str]], report: CustomerReport
             missing = missing_headers(set(values))
             if missing:
                 raise InputError("file", f"缺少列：{'、'.join(missing)}",
-                                 f"missing column(s): {', '.join(missing)}")
+                                 f"missing column(s): {'、'.join(missing)}")
         report.rows += 1
         try:
             row = read_customer(values, units)
