@@ -18,7 +18,16 @@ from gridline.web import security
 from gridline.web.auth import portal_secret
 from gridline.web.deps import LoginRequired
 from gridline.web.render import Portal
-from gridline.web.routers import intake, login, password, steps, supervision, tickets
+from gridline.web.routers import (
+    admin_org,
+    intake,
+    login,
+    password,
+    password_setup,
+    steps,
+    supervision,
+    tickets,
+)
 from tasks.core.schema import require_latest_schema
 from tasks.core.settings import Settings, get_settings
 
@@ -40,6 +49,6 @@ def create_app(settings: Settings | None = None,
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    for area in (login, password, tickets, steps, intake, supervision):
+    for area in (login, password, password_setup, tickets, steps, intake, supervision, admin_org):
         app.include_router(area.router)
     return app
