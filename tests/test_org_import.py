@@ -10,8 +10,12 @@ from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
 from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
+from tasks.org.sessions import set_password
 from tests.cli import run_cli
 from tests.org_files import tables, write_csvs, write_xlsx, write_yaml
+from tests.portal import browser, csrf_of, portal_app, serve
+
+PASSWORD = "harbour-lights-204"
 
 
 def counts(url: str) -> tuple[int, int, int, int]:
@@ -85,6 +89,7 @@ def test_a_changed_file_updates_and_deactivates(db_url, tmp_path, capsys):
     assert dry.code == 0, dry.err
     assert "单位 units：将要（演练，未写入）新增 0，将要（演练，未写入）更新 1" in dry.out
     assert "人员：将要（演练，未写入）停用 2 | staff deactivated 2: N003, S002" in dry.out
+    assert "设置密码链接（短信/邮件）将发送：S004 | password set-up links to queue" in dry.out
     with session_scope(db_url) as session:
         assert session.scalar(select(Staff.active).where(Staff.code == "S002")) is True
         assert session.scalar(select(Staff.id).where(Staff.code == "S004")) is None
@@ -135,3 +140,25 @@ def test_a_marketing_export_without_a_unit_column_lands_after_an_org_import(
     with session_scope(db_url) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == "YX2026120200001"))
         assert ticket.region.code == "32"
+
+
+def test_staff_who_left_can_no_longer_log_in(db_url, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
+    assert run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "org.xlsx"))).code == 0
+    with session_scope(db_url) as session:  # S002 chose a password through their link
+        set_password(session, session.scalar(select(Staff).where(Staff.code == "S002")),
+                     PASSWORD, pendulum.now("UTC"))
+    sheets = tables()
+    sheets["人员"][1][:] = [row for row in sheets["人员"][1] if row[0] != "S002"]
+    with serve(portal_app()) as base_url:
+        assert login_status(base_url, "S002") == 303
+        result = run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "org2.xlsx", sheets)))
+        assert "人员：已停用 1 | staff deactivated 1: S002" in result.out
+        assert login_status(base_url, "S002") == 401
+
+
+def login_status(base_url: str, code: str) -> int:
+    client = browser(base_url)
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"code": code, "password": PASSWORD,
+                                       "csrf": token}).status_code

@@ -52,8 +52,9 @@ def _print_org(report: OrgReport) -> None:
                f"{len(report.deactivated)}" + (f": {', '.join(report.deactivated)}"
                                                 if report.deactivated else ""))
     if report.links_sent:
-        typer.echo(f"已通过短信/邮件发送设置密码链接：{', '.join(report.links_sent)} | "
-                   f"password set-up links queued")
+        said = "将发送" if report.dry_run else "已排队发送"
+        typer.echo(f"设置密码链接（短信/邮件）{said}：{', '.join(report.links_sent)} | "
+                   f"password set-up links {'to queue' if report.dry_run else 'queued'}")
     if report.unchanged:
         typer.echo("没有任何变化 | nothing changed")
 
