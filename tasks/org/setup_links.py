@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
@@ -67,8 +67,3 @@ def redeem_setup(session: Session, token: str, password: str, now: datetime,
                     .values(used_at=now))
     return staff
 
-
-def pending_setup(session: Session, staff_id: int, now: datetime) -> bool:
-    return session.scalar(select(PasswordSetup.id).where(
-        PasswordSetup.staff_id == staff_id, PasswordSetup.used_at.is_(None),
-        PasswordSetup.expires_at > now).limit(1)) is not None

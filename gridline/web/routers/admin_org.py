@@ -1,6 +1,8 @@
 """机构与人员: for admins, the organisation tree and the staff of their own unit and below;
 deactivating a staff member and resetting a password (a set-up link goes to the person)."""
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 
@@ -11,7 +13,6 @@ from tasks.org.admin import deactivate, org_tree, reset_password, staff_page
 from tasks.org.scope import Scope
 
 router = APIRouter()
-Code = str  # a staff code from the path; looked up within the admin's scope
 MAX_SEARCH = 50
 
 
@@ -48,16 +49,16 @@ def _act(request: Request, action, session, me: Scope, code: str, portal, said: 
     except InputError as exc:
         session.rollback()
         request.session["flash"] = f"{code}：{exc.zh}。"
-    return RedirectResponse(f"/admin/staff?q={code}", status_code=303)
+    return RedirectResponse(f"/admin/staff?q={quote(code)}", status_code=303)
 
 
 @router.post("/admin/staff/{code}/deactivate", dependencies=CSRF)
-def deactivate_staff(request: Request, session: Db, me: Me, portal: Site, code: Code):
+def deactivate_staff(request: Request, session: Db, me: Me, portal: Site, code: str):
     return _act(request, deactivate, session, me, code, portal,
                 "已停用：不能再登录，所有登录已退出，历史记录保留。")
 
 
 @router.post("/admin/staff/{code}/reset", dependencies=CSRF)
-def reset_staff_password(request: Request, session: Db, me: Me, portal: Site, code: Code):
+def reset_staff_password(request: Request, session: Db, me: Me, portal: Site, code: str):
     return _act(request, reset_password, session, me, code, portal,
                 "的密码已重置：原密码失效，设置密码链接已通过短信/邮件发送。")
