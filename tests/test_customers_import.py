@@ -70,7 +70,7 @@ def test_an_xlsx_updates_by_account_number(organisation, tmp_path, capsys):
 
 
 def test_one_bad_row_and_nothing_is_written(organisation, tmp_path, capsys):
-    rows = ROWS + [["3200000004", "王五", "12345", "某地", "320102", "", "否"],
+    rows = ROWS + [["3200000004", "王五", "17912345678", "某地", "320102", "", "否"],
                    ["3200000005", "赵六", "13812340000", "某地", "9999", "", "否"],
                    ["3200000001", "张三", "13812345678", "某地", "320102", "", "否"],
                    ["3200000006", "", "13812340001", "某地", "320102", "", "也许"]]
@@ -78,7 +78,7 @@ def test_one_bad_row_and_nothing_is_written(organisation, tmp_path, capsys):
     assert result.code == 1
     assert result.err.splitlines() == [
         "共 7 行，4 行有误，未写入任何数据 | rows 7, 4 bad, nothing written:",
-        "  第 5 行 row 5: 联系电话“12345”无效",
+        "  第 5 行 row 5: 联系电话“17912345678”无效",
         "  第 6 行 row 6: 供电单位“9999”不存在",
         "  第 7 行 row 7: 户号“3200000001”在文件中重复",
         "  第 8 行 row 8: 缺少户名",

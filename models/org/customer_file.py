@@ -2,6 +2,7 @@
 into the columns of `customers`, or one reason in Chinese why not. Pure."""
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from models.core.enums import AreaKind
@@ -17,6 +18,28 @@ HEADERS = [("户号", "account_no", "account_no"), ("户名", "name", "name"),
 REQUIRED = ("account_no", "name", "phones", "address", "unit")
 PHONE_SEPARATORS = re.compile(r"[,，;；/、\s]+")
 LIMITS = {"account_no": 32, "name": 100, "address": 300}
+MOBILE = re.compile(r"^1\d{10}$")
+
+
+@lru_cache(maxsize=65536)
+def _mobile_range_valid(prefix: str) -> bool:
+    """Whether phonenumbers takes 11-digit mobiles of this 7-digit range (号段). Its CN mobile
+    pattern decides within the first five digits, so one number answers for the range; a
+    million customers cost a few thousand parses instead of a million (80% of the import)."""
+    try:
+        normalise_phone(prefix + "0000")
+        return True
+    except InputError:
+        return False
+
+
+def phone_number(raw: str) -> str:
+    """A customer's number in national form, checked by phonenumbers (mobiles by their range)."""
+    if MOBILE.match(raw):
+        if _mobile_range_valid(raw[:7]):
+            return raw
+        raise InputError("phone", "电话号码无效", "invalid phone number")
+    return normalise_phone(raw)
 
 
 class CustomerRow(NamedTuple):
@@ -58,7 +81,7 @@ def read_customer(values: dict[str, Any], units: dict[str, tuple[int, str]]) -> 
     if len(phones) > 2:
         raise ValueError("联系电话最多两个")
     try:
-        phones = [normalise_phone(p) for p in phones]
+        phones = [phone_number(p) for p in phones]
     except InputError:
         raise ValueError(f"联系电话“{cells['phones']}”无效") from None
     unit = units.get(cells["unit"])
