@@ -2,8 +2,10 @@
 into the columns of `customers`, or one reason in Chinese why not. Pure."""
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any, NamedTuple
+
+import phonenumbers
 
 from models.core.enums import AreaKind
 from models.core.errors import InputError
@@ -21,24 +23,18 @@ LIMITS = {"account_no": 32, "name": 100, "address": 300}
 MOBILE = re.compile(r"^1\d{10}$")
 
 
-@lru_cache(maxsize=65536)
-def _mobile_range_valid(prefix: str) -> bool:
-    """Whether phonenumbers takes 11-digit mobiles of this 7-digit range (号段). Its CN mobile
-    pattern decides within the first five digits, so one number answers for the range; a
-    million customers cost a few thousand parses instead of a million (80% of the import)."""
-    try:
-        normalise_phone(prefix + "0000")
-        return True
-    except InputError:
-        return False
+@cache
+def _mobile_pattern() -> re.Pattern:
+    return re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN")
+                      .mobile.national_number_pattern)
 
 
 def phone_number(raw: str) -> str:
-    """A customer's number in national form, checked by phonenumbers (mobiles by their range)."""
-    if MOBILE.match(raw):
-        if _mobile_range_valid(raw[:7]):
-            return raw
-        raise InputError("phone", "电话号码无效", "invalid phone number")
+    """A customer's number in national form. A mobile that phonenumbers' own CN mobile pattern
+    takes is valid as it stands; anything else goes through the whole parse (80% of an import's
+    time when every number did)."""
+    if MOBILE.match(raw) and _mobile_pattern().fullmatch(raw):
+        return raw
     return normalise_phone(raw)
 
 

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
@@ -22,6 +22,9 @@ from models.org.customer_file import CustomerRow, missing_headers, read_customer
 from models.org.organisation import Region
 from tasks.core.spreadsheets import read_rows
 
+TABLE = Customer.__table__
+UPDATE = update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
+    {name: bindparam(f"b_{name}") for name in CustomerRow._fields})
 MAX_REPORTED = 200  # bad rows listed; the rest are counted
 COMPARED = (Customer.name, Customer.phone, Customer.alt_phone, Customer.address,
             Customer.region_id, Customer.area_kind, Customer.important)
@@ -98,12 +101,14 @@ def _write(session: Session, rows: list[CustomerRow], report: CustomerReport) ->
             new.append(values)
         elif (found.name, found.phone, found.alt_phone, found.address, found.region_id,
               found.area_kind.value, found.important) != row[1:]:
-            changed.append({"id": found.id, **values})
+            changed.append({"b_id": found.id, **{f"b_{k}": v for k, v in values.items()}})
         else:
             report.unchanged += 1
+    # Core statements: one executemany each (the ORM's bulk forms split a batch wherever a
+    # row's None columns differ from the row before).
     if new:
-        session.execute(insert(Customer), new)
+        session.execute(insert(TABLE), new)
     if changed:
-        session.execute(update(Customer), changed)  # executemany UPDATE by primary key
+        session.execute(UPDATE, changed)
     report.created += len(new)
     report.updated += len(changed)
