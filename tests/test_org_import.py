@@ -61,8 +61,8 @@ def test_the_same_file_twice_changes_nothing(db_url, tmp_path, capsys):
     path = write_xlsx(tmp_path / "org.xlsx")
     first = run_cli(capsys, "org", "import", str(path))
     assert first.code == 0, first.err
-    assert "单位 units：已新增 5，已更新 0" in first.out
-    assert "人员 staff：已新增 7，已更新 0" in first.out
+    assert "单位：已新增 5，已更新 0 | units: created 5, changed 0" in first.out
+    assert "人员：已新增 7，已更新 0 | staff: created 7, changed 0" in first.out
     # Each new staff member is sent a link: an SMS, and an e-mail where they have an address.
     assert counts(db_url) == (5, 8, 7, 7 + 3)
     with session_scope(db_url) as session:
@@ -87,8 +87,8 @@ def test_a_changed_file_updates_and_deactivates(db_url, tmp_path, capsys):
     path = write_yaml(tmp_path / "org2.yaml", sheets)
     dry = run_cli(capsys, "org", "import", "--dry-run", str(path))
     assert dry.code == 0, dry.err
-    assert "单位 units：将要（演练，未写入）新增 0，将要（演练，未写入）更新 1" in dry.out
-    assert "人员：将要（演练，未写入）停用 2 | staff deactivated 2: N003, S002" in dry.out
+    assert "单位：（演练，未写入）将新增 0，将更新 1 | units: created 0, changed 1" in dry.out
+    assert "人员：（演练，未写入）将停用 2 | staff deactivated 2: N003, S002" in dry.out
     assert "设置密码链接（短信/邮件）将发送：S004 | password set-up links to queue" in dry.out
     with session_scope(db_url) as session:
         assert session.scalar(select(Staff.active).where(Staff.code == "S002")) is True

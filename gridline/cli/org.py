@@ -40,15 +40,15 @@ def _print_org(report: OrgReport) -> None:
         return
     for warning in report.warnings:
         typer.echo(f"警告：{warning} | warning", err=True)
-    head = "将要（演练，未写入）" if report.dry_run else "已"
-    for kind, name in KIND_NAMES.items():
+    dry, verb = ("（演练，未写入）", "将") if report.dry_run else ("", "已")
+    for kind, english in KIND_NAMES.items():
         created, changed = report.created[kind], report.changed[kind]
-        typer.echo(f"{name}：{head}新增 {len(created)}，{head}更新 {len(changed)} | {kind}: "
-                   f"created {len(created)}, changed {len(changed)}")
+        typer.echo(f"{kind}：{dry}{verb}新增 {len(created)}，{verb}更新 {len(changed)} | "
+                   f"{english}: created {len(created)}, changed {len(changed)}")
         for label, codes in (("新增 created", created), ("更新 changed", changed)):
             if codes:
                 typer.echo(f"  {label}: {', '.join(codes)}")
-    typer.echo(f"人员：{head}停用 {len(report.deactivated)} | staff deactivated "
+    typer.echo(f"人员：{dry}{verb}停用 {len(report.deactivated)} | staff deactivated "
                f"{len(report.deactivated)}" + (f": {', '.join(report.deactivated)}"
                                                 if report.deactivated else ""))
     if report.links_sent:

@@ -13,7 +13,7 @@ from models.tickets.intake import normalise_phone
 
 UNITS, DEPARTMENTS, STAFF = "单位", "部门", "人员"
 SHEET_ALIASES = {UNITS: ("units",), DEPARTMENTS: ("departments",), STAFF: ("staff",)}
-KIND_NAMES = {UNITS: "单位 units", DEPARTMENTS: "部门 departments", STAFF: "人员 staff"}
+KIND_NAMES = {UNITS: "units", DEPARTMENTS: "departments", STAFF: "staff"}  # in English
 
 # Each column: its Chinese header, its English alias, the field it fills.
 HEADERS = {
