@@ -142,11 +142,12 @@ def _units(session: Session, checked: OrgFile, regions: dict[str, Region], repor
         elif _set(region, {"name": row["name"], "level": row["level"],
                            "area_kind": row["area_kind"]}):
             report.changed[UNITS].append(code)
+    touched = set(report.created[UNITS]) | set(report.changed[UNITS])
     for code, row in checked.units.items():
         region, parent = regions[code], regions.get(row["parent"]) if row["parent"] else None
         if region.parent is not parent:
             region.parent = parent
-            if code not in report.created[UNITS] + report.changed[UNITS]:
+            if code not in touched:
                 report.changed[UNITS].append(code)
 
 
@@ -176,12 +177,14 @@ def _staff(session: Session, checked: OrgFile, departments: dict[str, Department
             report.created[STAFF].append(code)
         elif _set(person, values):
             report.changed[STAFF].append(code)
+    touched = set(report.created[STAFF]) | set(report.changed[STAFF])
     for code, row in checked.staff.items():
         person, boss = people[code], people[row["supervisor"]] if row["supervisor"] else None
         if person.supervisor is not boss:
             person.supervisor = boss
-            if code not in report.created[STAFF] + report.changed[STAFF]:
+            if code not in touched:
                 report.changed[STAFF].append(code)
+    created = set(report.created[STAFF])
     for code, person in sorted(people.items()):
         wanted = checked.staff[code]["active"] if code in checked.staff else False
         if person.active and not wanted:
@@ -193,6 +196,6 @@ def _staff(session: Session, checked: OrgFile, departments: dict[str, Department
             person.active = True
             report.changed[STAFF].append(code)
         # Whoever starts (or starts again) without a password chooses one through a link.
-        if wanted and person.password_hash is None and (back or code in report.created[STAFF]):
+        if wanted and person.password_hash is None and (back or code in created):
             send_setup_link(session, person, now, reason="import")
             report.links_sent.append(code)
