@@ -24,6 +24,8 @@ SAMPLE = {
     "report": "日报", "unit": "江苏省", "period": "2026-11-24", "rows": [["工单量", "5"]],
     "files": ["日报-江苏省-2026-11-24.xlsx", "日报-江苏省-2026-11-24.pdf"],
     "ticket_url": "https://95598.example.cn/tickets/20261125000001",
+    "staff_code": "S0101", "link": "https://portal.example.cn/password/setup/abc",
+    "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC),
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

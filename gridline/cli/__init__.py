@@ -12,6 +12,7 @@ from gridline.cli import (
     demo,
     imports,
     lifecycle,
+    org,
     outbox,
     portal,
     rules,
@@ -39,6 +40,8 @@ app.add_typer(imports.app, name="import")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(org.org_app, name="org")
+app.add_typer(org.customers_app, name="customers")
 app.command("up")(run.up)
 app.command("portal")(portal.portal)
 app.add_typer(workforce.calls_app, name="calls")

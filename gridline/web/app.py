@@ -21,11 +21,13 @@ from gridline.web.deps import LoginRequired
 from gridline.web.render import Portal
 from gridline.web.routers import (
     admin_api,
+    admin_org,
     approvals,
     dashboard,
     intake,
     login,
     password,
+    password_setup,
     search,
     steps,
     supervision,
@@ -53,8 +55,8 @@ def create_app(settings: Settings | None = None,
     def to_login(request: Request, _exc: LoginRequired):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
-    for area in (login, password, tickets, search, steps, intake, supervision, dashboard, wallboard,
-                 approvals, admin_api):
+    for area in (login, password, password_setup, tickets, search, steps, intake, supervision,
+                 dashboard, wallboard, approvals, admin_api, admin_org):
         app.include_router(area.router)
     app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

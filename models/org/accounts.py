@@ -34,3 +34,16 @@ class PortalSession(Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordSetup(Base):
+    """A one-time link for a staff member to choose their own password (new staff, an admin's
+    reset). Only the token's SHA-256 is stored; used once, within its hours."""
+
+    __tablename__ = "password_setups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the token
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

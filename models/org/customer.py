@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, UTCDateTime, enum_column
@@ -21,6 +21,7 @@ class Customer(Base):
     address: Mapped[str] = mapped_column(String(300))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     area_kind: Mapped[AreaKind] = enum_column(AreaKind)
+    important: Mapped[bool] = mapped_column(default=False, server_default=false())  # 重要客户
 
     region: Mapped[Region] = relationship()
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from models.audit.assessment import Assessment, AuditPolicy, AuditRecord, AuditStage, assess
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus
 from models.core.formatting import span_text
-from models.org.organisation import Staff
+from models.org.organisation import Region, Staff
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
 from tasks.integrations import webhooks
@@ -33,7 +33,7 @@ DUE_COLUMNS = (
     TicketClock.id, TicketClock.ticket_id, TicketClock.label, TicketClock.due_at,
     TicketClock.met_at, TicketClock.warn_minutes, Ticket.number, Ticket.type, Ticket.content,
     Ticket.status, Ticket.caller_phone, Ticket.address, Ticket.responsible_name,
-    Ticket.responsible_phone,
+    Ticket.responsible_phone, Ticket.region_id,
 )
 
 
@@ -82,11 +82,23 @@ class Responsibility:
         self.staff = {s.id: s for s in staff}
         self.heads: dict[int, Staff] = {}
         for person in sorted(staff, key=lambda s: s.id, reverse=True):
-            if person.role == StaffRole.head:
+            if person.role == StaffRole.head and person.active:
                 self.heads[person.department_id] = person
-        self.duty = [self.person(s) for s in sorted(staff, key=lambda s: s.id)
-                     if s.role == StaffRole.supervisor
-                     and s.department.kind == DepartmentKind.service_centre]
+        # Each centre's duty managers by the centre's region; a ticket's are its nearest centre's.
+        self.parents = dict(session.execute(select(Region.id, Region.parent_id)).all())
+        self.duty_at: dict[int, list[Person]] = {}
+        for s in sorted(staff, key=lambda s: s.id):
+            if s.role == StaffRole.supervisor and s.active \
+                    and s.department.kind == DepartmentKind.service_centre:
+                self.duty_at.setdefault(s.department.region_id, []).append(self.person(s))
+
+    def duty(self, region_id: int | None) -> list[Person]:
+        """The duty managers of the service centre nearest the region, going up."""
+        while region_id is not None:
+            if region_id in self.duty_at:
+                return self.duty_at[region_id]
+            region_id = self.parents.get(region_id)
+        return []
 
     def person(self, staff: Staff) -> Person:
         return Person(staff.name, staff.phone, staff.email, staff.department.name)
@@ -121,7 +133,7 @@ def audit_clocks(session: Session, clocks: list[Row], *, now: datetime, policy: 
             continue
         counts[verdict.stage.value] += 1
         person, boss = who.responsible(clock, steps)
-        intents += _reminders(clock, verdict, now, person, boss, who.duty)
+        intents += _reminders(clock, verdict, now, person, boss, who.duty(clock.region_id))
         if verdict.stage == AuditStage.overdue:
             webhooks.clock_overdue(session, clock, verdict.repeat, now)
         records.note(clock, verdict, person, now)

@@ -37,9 +37,10 @@ class PortalConfig(BaseModel):
     # deadlines (ticket clocks) use their own rule's `warn` window, as the audit does.
     expiry_warning_hours: float = 24
     prefect_ui_url: str = ""  # where staff's browsers reach the Prefect UI; "" = the local server
-    # Where staff's browsers reach this portal, for the ticket links in e-mails;
-    # "" = http://<host>:<port>.
+    # Where staff's browsers reach this portal, for the links sent to them (tickets in e-mails,
+    # password set-up); "" = http://<host>:<port>.
     base_url: str = ""
+    setup_link_hours: int = Field(default=72, ge=1)  # how long a password set-up link works
 
     def link_base(self) -> str:
         return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -38,10 +38,23 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError("file", "仅支持 xlsx 或 csv 文件", f"expected .xlsx or .csv, got {path.name}")
 
 
-def _numbered(rows: Iterable[Iterable[Any]], path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_sheets(path: Path) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """Every sheet of a (small) workbook, each as `read_rows` gives one: {sheet name: rows}."""
+    book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return {sheet.title: list(_numbered(sheet.iter_rows(values_only=True), path, empty_ok=True))
+                for sheet in book.worksheets}
+    finally:
+        book.close()
+
+
+def _numbered(rows: Iterable[Iterable[Any]], path: Path,
+             empty_ok: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
+        if empty_ok:
+            return
         raise InputError("file", "文件为空", f"{path.name} is empty")
     headers = [str(h).strip() if h is not None else "" for h in first]
     for number, values in enumerate(rows, start=2):

@@ -2,14 +2,14 @@
 
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.core.enums import DepartmentKind, StaffRole, Urgency
-from models.org.organisation import Department, Staff
+from models.core.enums import StaffRole, Urgency
+from models.org.organisation import Staff
 from models.tickets.lifecycle import Audience, Notice
 from models.tickets.ticket import Step, Ticket
 from tasks.messaging.outbox import enqueue
+from tasks.org.units import duty_supervisor, first_staff
 
 
 def notify(session: Session, ticket: Ticket, step: Step | None, notices: list[Notice],
@@ -21,7 +21,7 @@ def notify(session: Session, ticket: Ticket, step: Step | None, notices: list[No
         if notice.to == Audience.customer:
             recipient = ticket.caller_phone if notice.channel == "sms" else None
         else:
-            staff = _staff_for(session, step, notice.to)
+            staff = _staff_for(session, ticket, step, notice.to)
             recipient = staff and (staff.phone if notice.channel == "sms" else staff.email)
         if not recipient:
             continue  # no one to tell on that channel (a customer has no e-mail on file)
@@ -33,20 +33,14 @@ def notify(session: Session, ticket: Ticket, step: Step | None, notices: list[No
                 urgent=ticket.urgency != Urgency.normal)
 
 
-def _staff_for(session: Session, step: Step, audience: Audience) -> Staff | None:
-    """The step's assignee; else the head of its department, or the centre's duty supervisor."""
+def _staff_for(session: Session, ticket: Ticket, step: Step, audience: Audience) -> Staff | None:
+    """The step's assignee; else the head of its department, or the duty supervisor of the
+    centre nearest the ticket's own unit."""
     if step.assignee is not None:
         return step.assignee
     if audience == Audience.department:
-        return step.department and _first(session, step.department.id, StaffRole.head)
-    centre = session.scalar(select(Department).where(
-        Department.kind == DepartmentKind.service_centre).order_by(Department.id))
-    return centre and _first(session, centre.id, StaffRole.supervisor)
-
-
-def _first(session: Session, department_id: int, role: StaffRole) -> Staff | None:
-    return session.scalar(select(Staff).where(
-        Staff.department_id == department_id, Staff.role == role).order_by(Staff.id))
+        return step.department and first_staff(session, step.department.id, StaffRole.head)
+    return duty_supervisor(session, ticket.region)
 
 
 def _context(ticket: Ticket, step: Step | None) -> dict:

@@ -30,6 +30,7 @@ from tasks.core.settings import get_settings
 from tasks.integrations import webhooks
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
+from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
 from tasks.tickets.faults import find_known_fault, meet_linked
 from tasks.tickets.rule_store import rule_clocks
@@ -75,28 +76,13 @@ def resolve_department(session: Session, region: Region,
     """The nearest department of that kind, from the ticket's region up; "supervisor" is the duty
     supervisor of the service centre. Without one, the centre takes it (and may re-dispatch)."""
     kind = DepartmentKind.service_centre if to == "supervisor" else DepartmentKind(to)
-    department = _nearest(session, region, kind) or _nearest(session, region,
-                                                              DepartmentKind.service_centre)
+    department = nearest_department(session, region, kind) or nearest_department(
+        session, region, DepartmentKind.service_centre)
     if department is None:
         raise LookupError(f"no {kind.value} department nor service centre for region {region.code}")
-    assignee = first_staff(session, department, StaffRole.supervisor) if to == "supervisor" else None
+    assignee = first_staff(session, department.id, StaffRole.supervisor) \
+        if to == "supervisor" else None
     return department, assignee
-
-
-def _nearest(session: Session, region: Region, kind: DepartmentKind) -> Department | None:
-    place: Region | None = region
-    while place is not None:
-        department = session.scalar(select(Department).where(
-            Department.kind == kind, Department.region_id == place.id).order_by(Department.id))
-        if department is not None:
-            return department
-        place = place.parent
-    return None
-
-
-def first_staff(session: Session, department: Department, role: StaffRole) -> Staff | None:
-    return session.scalar(select(Staff).where(
-        Staff.department_id == department.id, Staff.role == role).order_by(Staff.id))
 
 
 def find_department(session: Session, code: str) -> Department | None:

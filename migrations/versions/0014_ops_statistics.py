@@ -3,8 +3,8 @@ and create them again after.)
 report submissions and their log (上报 / 退回), period indexes for the statistics, and read-only SQL views of the indicators for BI
 tools (local days in China Standard Time, UTC+8, which keeps no daylight saving)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-02 00:45:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 import models.base
 
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
