@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["customers"])
 @router.get("/customers/by-phone/{phone}", summary="来电弹屏 Look up a caller")
 def by_phone(session: Db, site: Site, scope: CustomersRead, phone: str):
     number = normalise_phone(phone)
-    known = caller(session, scope, number, site.settings.api.max_page_size)
+    known = caller(session, scope, number, site.settings.api.max_page_size, site.clock())
     session.add(ApiLookup(api_key_id=scope.key.id, phone=number, looked_up_at=site.clock(),
                           found=known.customer is not None))
     return {"phone": number,

@@ -95,6 +95,7 @@ class SystemAccount:
     member of the key's unit, of no department (so it holds no step of its own)."""
 
     region: Region
+    name: str = "接口"  # what the timeline names as the one who took the ticket
     id: None = None
     role: StaffRole = StaffRole.agent
     department_id: None = None
@@ -113,7 +114,7 @@ class KeyScope(Scope):
     It acts on steps only on behalf of a named staff member of the step's department."""
 
     def __init__(self, session: Session, key: ApiKey):
-        super().__init__(session, SystemAccount(key.region))  # type: ignore[arg-type]
+        super().__init__(session, SystemAccount(key.region, f"接口 {key.name}"))  # type: ignore[arg-type]
         self.key = key
 
     def sees_ticket(self) -> ColumnElement[bool]:
