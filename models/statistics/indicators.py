@@ -4,10 +4,10 @@ that computes it, how its figure reads and what its rows are counted at. Pure: n
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from models.core.errors import InputError, input_error
+from models.core.errors import InputError
+from models.core.yaml_files import read_model_file
 
 DEFAULT_FILE = Path(__file__).parents[1] / "data" / "indicators.yaml"
 
@@ -57,13 +57,7 @@ def figure(kind: Kind, num: float, den: float) -> float | None:
 def load_indicators(path: Path | None = None, known: set[str] | None = None) -> IndicatorSet:
     """The indicator file, checked; every aggregation it names must be in `known`."""
     path = path or DEFAULT_FILE
-    try:
-        found = IndicatorSet.model_validate(yaml.safe_load(path.read_text("utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError("indicators", "指标文件无法读取", f"{path}: {exc}") from None
-    except ValidationError as exc:
-        error = input_error(exc, IndicatorSet)
-        raise InputError(f"{path.name}: {error.field}", f"指标定义无效（{error.zh}）", error.en) from None
+    found = read_model_file(path, IndicatorSet, "指标文件", "indicators")
     keys = [i.key for i in found.indicators]
     if len(keys) != len(set(keys)):
         raise InputError("indicators", "指标名称重复", f"{path.name}: duplicate indicator keys")

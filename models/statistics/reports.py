@@ -5,11 +5,11 @@ from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.core.enums import StaffRole
-from models.core.errors import InputError, input_error
+from models.core.errors import InputError
+from models.core.yaml_files import read_model_file
 
 DEFAULT_FILE = Path(__file__).parents[1] / "data" / "reports.yaml"
 
@@ -66,13 +66,7 @@ def period_end(span: Span, first: date) -> date:
 def load_reports(known: set[str], path: Path | None = None) -> ReportSet:
     """The report file, checked; every indicator it names must be in `known`."""
     path = path or DEFAULT_FILE
-    try:
-        found = ReportSet.model_validate(yaml.safe_load(path.read_text("utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError("reports", "报表配置无法读取", f"{path}: {exc}") from None
-    except ValidationError as exc:
-        error = input_error(exc, ReportSet)
-        raise InputError(f"{path.name}: {error.field}", f"报表配置无效（{error.zh}）", error.en) from None
+    found = read_model_file(path, ReportSet, "报表配置", "reports")
     for report in found.reports:
         for key in report.indicators:
             if key not in known:
