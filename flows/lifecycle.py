@@ -19,6 +19,7 @@ from prefect.input.run_input import run_input_subclass_from_type
 from prefect.settings import PREFECT_API_URL
 from sqlalchemy.orm import Session
 
+from flows.story import Story
 from models.core.enums import TicketType
 from models.core.formatting import local_time
 from models.tickets.forms import FORMS, StepFormError
@@ -69,28 +70,30 @@ def lifecycle(ticket_number: str) -> str:
         ticket = get_ticket(session, ticket_number)
         spec = lifecycles(session)[ticket.type]
         acknowledge(session, ticket, spec, pendulum.now("UTC"))
-    walk = Walk(spec)
+    walk, story = Walk(spec), Story()
     while walk.key is not None:
         step, attempt = walk.enter()
-        outcome, data = run_step(ticket_number, walk, step, attempt)
+        outcome, data = run_step(ticket_number, walk, step, attempt, story)
         walk.leave(step, outcome, data)
     return "closed"
 
 
-def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str, dict]:
+def run_step(number: str, walk: Walk, step: StepSpec, attempt: int,
+             story: Story) -> tuple[str, dict]:
     now = pendulum.now("UTC")
     with session_scope() as session:
         ticket = get_ticket(session, number)
-        row = find_step(session, ticket, step.key, attempt) or enter_step(
-            session, ticket, walk, step, attempt, now)
+        row = found = find_step(session, ticket, step.key, attempt)
+        row = row or enter_step(session, ticket, walk, step, attempt, now)
+        story.passed(ticket, walk.spec, step, row, created=found is None)
         if row.status != "open":
             return outcome_of(row), row.form_data or {}
         description = describe(ticket, step, row)
-    return wait_for(number, walk.spec, step, attempt, description)
+    return wait_for(number, walk.spec, step, attempt, description, story)
 
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
-             description: str) -> tuple[str, dict]:
+             description: str, story: Story) -> tuple[str, dict]:
     """Suspend until the step is completed; the run exits here and re-runs from the top.
 
     Reached past a suspend only when an admin resumed the run from the Prefect UI: the input is
@@ -113,7 +116,7 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
             except StepFormError as exc:
                 refused.append(exc.zh)
                 continue
-            get_run_logger().info("环节“%s”已在 Prefect 界面办结", step.title)
+            story.completed(step, row)
             return outcome_of(row), row.form_data
 
 
