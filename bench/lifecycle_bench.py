@@ -6,12 +6,15 @@ worker (gridline-inprocess), and Gridline's complaint lifecycle on the in-proces
 
 Starts a PostgreSQL cluster, a Prefect server on it and both workers (K executions at once each),
 pushes N runs through each side, each resumed by a script as soon as it waits, and prints per
-side: runs (tickets) a minute, and CPU seconds per execution of the worker (with the engine
-processes it started) and of the server; then the ratios.
+side: runs (tickets) a minute, CPU seconds per execution of the worker (with the engine processes
+it started), the server and the database cluster (both databases), and API requests per
+execution (the server's access log: every client, the resuming script's too); then the ratios.
+`--sides` picks sides (1 2 3), `--no-story` runs Gridline with the Prefect UI story off.
 """
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import sys
@@ -55,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("n", nargs="?", type=int, default=200)
     parser.add_argument("--limit", type=int, default=4, help="work pool concurrency")
+    parser.add_argument("--sides", type=int, nargs="+", default=[2, 3, 1],
+                        help="in this order (the slow process-worker side last by default)")
+    parser.add_argument("--no-story", action="store_true", help="Gridline's Prefect UI story off")
     args = parser.parse_args()
     # Stopped with kill: still stop the server, the worker and the cluster in the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -66,7 +72,7 @@ def main() -> None:
     cluster = Cluster(cluster_root)
     cluster.start()
     try:
-        run(cluster, free_port(), root, args.n, args.limit)
+        run(cluster, free_port(), root, args)
         shutil.rmtree(root, ignore_errors=True)
     except BaseException:
         print(f"logs kept in {root}", file=sys.stderr)
@@ -92,36 +98,98 @@ def group_cpu(pgid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process, the children it reaped and its live children (PostgreSQL's
+    postmaster and its backends)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid:
+            total += sum(int(f) for f in fields[11:15])
+        elif int(fields[1]) == pid:
+            total += sum(int(f) for f in fields[11:13])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+POLLS = ("get_scheduled_flow_runs", "/api/flow_runs/filter")  # workers' and this script's polls
+REQUEST = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) (/api/\S*) HTTP/[\d.]+" (\d+)')
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\?.*$")
+
+
+def requests_since(log: Path, offset: int) -> dict[str, int]:
+    """The server's access log from `offset`: requests by method, path (ids as {id}) and status."""
+    seen: dict[str, int] = {}
+    with open(log, "rb") as lines:
+        lines.seek(offset)
+        for line in lines.read().decode(errors="replace").splitlines():
+            if found := REQUEST.search(line):
+                method, path, status = found.groups()
+                kind = f"{method} {ID.sub('{id}', path)} {status}"
+                seen[kind] = seen.get(kind, 0) + 1
+    return seen
+
+
 @dataclass
 class Side:
     name: str
     seconds: float
     worker_cpu: float
     server_cpu: float
+    database_cpu: float
+    requests: dict[str, int]
     n: int
 
+    @property
+    def per_minute(self) -> float:
+        return self.n / self.seconds * 60
+
+    def per_execution(self, value: float) -> float:
+        return value / (self.n * EXECUTIONS)
+
     def line(self) -> str:
-        per = self.n * EXECUTIONS
-        return (f"{self.name:34s} {self.seconds:7.1f} s {self.n / self.seconds * 60:7.1f}/min  "
-                f"worker {self.worker_cpu / per:6.3f} s  server {self.server_cpu / per:6.3f} s "
-                "CPU per execution")
+        return (f"{self.name:32s} {self.seconds:7.1f} s {self.per_minute:6.1f}/min | CPU s per "
+                f"execution: worker {self.per_execution(self.worker_cpu):.3f} server "
+                f"{self.per_execution(self.server_cpu):.3f} database "
+                f"{self.per_execution(self.database_cpu):.3f} | API requests per execution "
+                f"{self.per_execution(sum(self.requests.values())):.1f} (polls "
+                f"{self.per_execution(self.polls):.1f})")
+
+    @property
+    def polls(self) -> int:
+        return sum(c for kind, c in self.requests.items() if any(p in kind for p in POLLS))
+
+    def breakdown(self, top: int = 14) -> str:
+        ranked = sorted(self.requests.items(), key=lambda kv: -kv[1])[:top]
+        return "\n".join(f"    {self.per_execution(count):6.2f}  {kind}" for kind, count in ranked)
 
 
-def measure(name: str, n: int, prefect, pool: str, start, resume) -> Side:
+def measure(name: str, n: int, prefect, pool: str, start, resume, database_pid: int) -> Side:
     worker_pid = next(w.pid for p, w in prefect.workers if p == pool)
-    before = group_cpu(worker_pid), group_cpu(prefect.server.pid)
+    log = prefect.log_dir / "server.log"
+    before = (group_cpu(worker_pid), group_cpu(prefect.server.pid), tree_cpu(database_pid),
+              log.stat().st_size)
     seconds = timed(start, resume)
+    time.sleep(1)  # the access log's last lines
     side = Side(name, seconds, group_cpu(worker_pid) - before[0],
-                group_cpu(prefect.server.pid) - before[1], n)
+                group_cpu(prefect.server.pid) - before[1], tree_cpu(database_pid) - before[2],
+                requests_since(log, before[3]), n)
     print(side.line(), flush=True)
+    print(side.breakdown(), flush=True)
     return side
 
 
-def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
+def run(cluster, port: int, root: Path, args) -> None:
     import pendulum
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolUpdate
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_CLIENT_CSRF_SUPPORT_ENABLED,
+        temporary_settings,
+    )
     from sqlalchemy import create_engine, text
 
     from gridline.local_prefect import LIFECYCLE_POOL, POOL, LocalPrefect
@@ -131,6 +199,7 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
     from tasks.tickets.calendar_store import load_work_calendar
     from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
+    n, limit = args.n, args.limit
     engine = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text("CREATE DATABASE gridline"))
@@ -149,11 +218,14 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
                                                                               "+asyncpg"),
                            env={"GRIDLINE_DATABASE_URL": db_url,
                                 "GRIDLINE_WORKER__THREADS": str(limit),
+                                "GRIDLINE_STORY": str(not args.no_story).lower(),
+                                "PREFECT_SERVER_LOGGING_LEVEL": "INFO",  # the access log
                                 "PREFECT_WORKER_QUERY_SECONDS": "0.5"})
     try:
         prefect.start_server()
         prefect.deploy("lifecycle/complaint")
-        with temporary_settings({PREFECT_API_URL: prefect.api_url}):
+        with temporary_settings({PREFECT_API_URL: prefect.api_url,  # as the portal under `up`
+                                 PREFECT_CLIENT_CSRF_SUPPORT_ENABLED: False}):
             with get_client(sync_client=True) as client:
                 client.update_work_pool(POOL, WorkPoolUpdate(concurrency_limit=limit))
                 # The crashed-run automation off: on this loaded machine it crashed waiting bare
@@ -173,21 +245,35 @@ def run(cluster, port: int, root: Path, n: int, limit: int) -> None:
             prefect.start_workers()
             print(f"N={n} per side, {limit} executions at once per worker, "
                   f"{EXECUTIONS} executions per run", flush=True)
-            sides = [measure("bare flow, process worker", n, prefect, POOL,
-                             lambda: start_bare("bare", n), resume_bare),
-                     measure("bare flow, in-process worker", n, prefect, LIFECYCLE_POOL,
-                             lambda: start_bare("bare-inprocess", n), resume_bare),
-                     measure("Gridline complaint, in-process", n, prefect, LIFECYCLE_POOL,
-                             lambda: start_tickets(n), resume_ticket)]
+            database = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+            plan = {1: ("bare flow, process worker", POOL, lambda: start_bare("bare", n),
+                        resume_bare),
+                    2: ("bare flow, in-process worker", LIFECYCLE_POOL,
+                        lambda: start_bare("bare-inprocess", n), resume_bare),
+                    3: (f"Gridline complaint, in-process{' (no story)' if args.no_story else ''}",
+                        LIFECYCLE_POOL, lambda: start_tickets(n), resume_ticket)}
+            sides = {i: measure(plan[i][0], n, prefect, *plan[i][1:], database)
+                     for i in args.sides}
     finally:
         prefect.stop()
-    bare_process, bare_inprocess, gridline = sides
-    print(f"bare flow, in-process vs process worker: {bare_process.seconds / bare_inprocess.seconds:.1f}x"
-          f" the throughput, {bare_process.worker_cpu / bare_inprocess.worker_cpu:.1f}x less worker CPU")
-    print(f"Gridline complaint (in-process) vs bare flow (process worker): "
-          f"{bare_process.seconds / gridline.seconds:.1f}x the throughput (target >= 10)")
-    print(f"Gridline complaint vs bare flow, both in-process: time ratio "
-          f"{gridline.seconds / bare_inprocess.seconds:.2f} (target <= 1.3)")
+    ratios(sides)
+
+
+def ratios(sides: dict[int, Side]) -> None:
+    def cpu(side: Side) -> float:
+        return side.worker_cpu + side.server_cpu + side.database_cpu
+
+    pairs = [(2, 1, "bare flow, in-process vs process worker", None),
+             (3, 1, "Gridline complaint (in-process) vs bare flow (process worker)", ">= 10"),
+             (3, 2, "Gridline complaint vs bare flow, both in-process", "time <= 1.3")]
+    for a, b, title, target in pairs:
+        if a in sides and b in sides:
+            x, y = sides[a], sides[b]
+            print(f"{title}: throughput {x.per_minute / y.per_minute:.2f}x, time "
+                  f"{x.seconds / y.seconds:.2f}x, worker CPU {x.worker_cpu / y.worker_cpu:.2f}x, "
+                  f"all CPU {cpu(x) / cpu(y):.2f}x, requests "
+                  f"{sum(x.requests.values()) / sum(y.requests.values()):.2f}x"
+                  + (f" (target {target})" if target else ""), flush=True)
 
 
 def start_bare(deployment: str, n: int) -> list[str]:
@@ -269,9 +355,13 @@ def timed(start, resume) -> float:
 
     began = time.monotonic()
     runs = start()
-    waiting = set(runs)
+    waiting, told = set(runs), began
     with get_client(sync_client=True) as client:
         while waiting:
+            if time.monotonic() - told > 120:  # a side cut short still says how far it got
+                told = time.monotonic()
+                print(f"    ... {len(runs) - len(waiting)}/{len(runs)} runs done after "
+                      f"{told - began:.0f} s", flush=True)
             found = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(r) for r in waiting])),
                 limit=len(waiting))

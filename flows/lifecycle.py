@@ -20,6 +20,7 @@ from prefect.settings import PREFECT_API_URL
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
+from flows.story import Story
 from models.core.enums import TicketType
 from models.core.errors import StepFormError, field_messages
 from models.core.formatting import local_time
@@ -80,7 +81,7 @@ def lifecycle(ticket_number: str) -> str:
     with session_scope() as session:
         ticket = get_ticket(session, ticket_number)
         spec = pin(session, ticket, lifecycles(session)[ticket.type])
-    walk, told = Walk(spec, tries=get_settings().callback.tries), False
+    walk, told, story = Walk(spec, tries=get_settings().callback.tries), False, Story()
     while walk.key is not None:
         step, attempt = walk.enter()
         if not told and (step.kind in HUMAN_KINDS or step.kind == StepKind.close):
@@ -89,7 +90,7 @@ def lifecycle(ticket_number: str) -> str:
             told = True
         if walk.retrying and call_again_later(ticket_number, step, attempt):
             return "retry scheduled"
-        outcome, data = run_step(ticket_number, walk, step, attempt)
+        outcome, data = run_step(ticket_number, walk, step, attempt, story)
         walk.leave(step, outcome, data)
     return "closed"
 
@@ -116,21 +117,23 @@ def call_again_later(number: str, step: StepSpec, attempt: int) -> bool:
     return True
 
 
-def run_step(number: str, walk: Walk, step: StepSpec, attempt: int) -> tuple[str, dict]:
+def run_step(number: str, walk: Walk, step: StepSpec, attempt: int,
+             story: Story) -> tuple[str, dict]:
     now = pendulum.now("UTC")
     with session_scope() as session:
         ticket = get_ticket(session, number)
-        row = find_step(session, ticket, step.key, attempt) or enter_step(
-            session, ticket, walk, step, attempt, now)
+        row = found = find_step(session, ticket, step.key, attempt)
+        row = row or enter_step(session, ticket, walk, step, attempt, now)
+        story.passed(ticket, walk.spec, step, row, created=found is None)
         if row.status != "open":
             return outcome_of(row), row.form_data or {}
         description = describe(ticket, step, row)
         model = step_model(session, walk.spec, row)
-    return wait_for(number, walk.spec, step, attempt, description, model)
+    return wait_for(number, walk.spec, step, attempt, description, model, story)
 
 
 def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
-             description: str, model: type[BaseModel]) -> tuple[str, dict]:
+             description: str, model: type[BaseModel], story: Story) -> tuple[str, dict]:
     """Suspend until the step is completed; the run exits here and re-runs from the top.
 
     Reached past a suspend only when an admin resumed the run from the Prefect UI: the input is
@@ -158,7 +161,7 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
             except StepFormError as exc:
                 refused.append(exc.zh)
                 continue
-            get_run_logger().info("环节“%s”已在 Prefect 界面办结", step.title)
+            story.completed(step, row)
             return outcome_of(row), row.form_data
 
 

@@ -1,43 +1,85 @@
-"""The reconciler: an open ticket whose lifecycle run failed, crashed, was cancelled or is gone gets
-a new run, which continues from the database (done steps are skipped, open ones wait again)."""
+"""The reconciler, every five minutes: an open ticket whose lifecycle run failed, crashed, was
+cancelled or is gone gets a new run, which continues from the database (done steps are skipped,
+open ones wait again); one that never got a run (created while Prefect was away, or with
+--no-start) gets its first. Marketing-system imports never get one. Waiting runs whose ticket has
+a clock running late are tagged `overdue` (the run itself tags what it sees while it executes)."""
 
+from datetime import timedelta
 from uuid import UUID
 
 import pendulum
 from prefect import flow, get_client, get_run_logger
-from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterName
+from prefect.client.schemas.objects import FlowRun, StateType
 
 from flows.lifecycle import start_lifecycle
+from flows.story import OVERDUE
 from models.tickets.ticket import Event
 from tasks.core.db import session_scope
-from tasks.tickets.lifecycle_store import SYSTEM, open_tickets_with_runs
+from tasks.tickets.lifecycle_store import SYSTEM, open_tickets_needing_runs
 from tasks.tickets.store import get_ticket
 
 DEAD = {StateType.FAILED, StateType.CRASHED, StateType.CANCELLED, StateType.CANCELLING}
+STAGGER = timedelta(seconds=1)  # many runs started at once start a little apart
+BATCH = 100  # runs per read (a ticket restarted has several runs of its name)
 
 
 @flow(name="reconcile-lifecycles")
 def reconcile_lifecycles() -> list[str]:
-    """Restart the dead runs of open tickets; return the numbers of the tickets restarted."""
+    """Start the runs that are missing or dead; return the numbers of the tickets started."""
+    now = pendulum.now("UTC")
     with session_scope() as session:
-        runs = {t.number: t.flow_run_id for t in open_tickets_with_runs(session)}
-    dead = [number for number, run_id in runs.items() if not alive(UUID(run_id))]
-    for number in dead:
-        with session_scope() as session:
-            ticket = get_ticket(session, number)
-            old, ticket.flow_run_id = ticket.flow_run_id, start_lifecycle(session, ticket)
-            session.add(Event(ticket_id=ticket.id, at=pendulum.now("UTC"), kind="run_restarted",
-                              actor=SYSTEM, message="流程运行已中断，已重新启动",
-                              detail={"old_run": old, "new_run": ticket.flow_run_id}))
-        get_run_logger().info("restarted the lifecycle of %s", number)
-    return dead
-
-
-def alive(run_id: UUID) -> bool:
+        needs = open_tickets_needing_runs(session, now)
     with get_client(sync_client=True) as client:
-        try:
-            state = client.read_flow_run(run_id).state
-        except ObjectNotFound:
-            return False
-    return state is not None and state.type not in DEAD
+        runs = runs_by_id(client, [UUID(n.run_id) for n in needs if n.run_id])
+        named = live_runs_named(client, [n.number for n in needs if not n.run_id])
+        for need in needs:
+            run = runs.get(need.run_id)
+            if need.late and run is not None and alive(run) and OVERDUE not in run.tags:
+                client.update_flow_run(run.id, tags=[*run.tags, OVERDUE])
+    started = []
+    for need in needs:
+        if need.run_id is not None and alive(runs.get(need.run_id)):
+            continue
+        adopted = named.get(need.number) if need.run_id is None else None
+        with session_scope() as session:
+            ticket = get_ticket(session, need.number)
+            old = ticket.flow_run_id
+            # A run started but not yet recorded (intake between its two commits) is kept.
+            ticket.flow_run_id = str(adopted.id) if adopted else start_lifecycle(
+                session, ticket, at=now + STAGGER * len(started))
+            if adopted is None:
+                session.add(started_event(ticket.id, old, ticket.flow_run_id))
+                started.append(need.number)
+        get_run_logger().info("%s the lifecycle of %s", "adopted" if adopted else
+                              "restarted" if old else "started", need.number)
+    return started
+
+
+def started_event(ticket_id: int, old: str | None, new: str) -> Event:
+    message = "流程运行已中断，已重新启动" if old else "工单尚无流程运行，已补启动"
+    return Event(ticket_id=ticket_id, at=pendulum.now("UTC"),
+                 kind="run_restarted" if old else "run_started", actor=SYSTEM, message=message,
+                 detail={"old_run": old, "new_run": new})
+
+
+def runs_by_id(client, ids: list[UUID]) -> dict[str, FlowRun]:
+    return {str(r.id): r for r in _read(client, FlowRunFilterId, ids)}
+
+
+def live_runs_named(client, names: list[str]) -> dict[str, FlowRun]:
+    """Runs named by these ticket numbers (start_lifecycle names them so) that are not dead."""
+    return {r.name: r for r in _read(client, FlowRunFilterName, names) if alive(r)}
+
+
+def _read(client, by, values: list) -> list[FlowRun]:
+    """A few hundred runs per request."""
+    found, key = [], "id" if by is FlowRunFilterId else "name"
+    for i in range(0, len(values), BATCH):
+        found += client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(**{key: by(any_=values[i:i + BATCH])}), limit=200)
+    return found
+
+
+def alive(run: FlowRun | None) -> bool:
+    return run is not None and run.state_type is not None and run.state_type not in DEAD

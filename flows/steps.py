@@ -10,8 +10,8 @@ from uuid import UUID
 
 import pendulum
 from prefect import get_client
+from prefect.client.schemas.responses import SetStateStatus
 from prefect.exceptions import ObjectNotFound
-from prefect.flow_runs import resume_flow_run
 from sqlalchemy import select
 
 from flows.lifecycle import lifecycle_of
@@ -61,8 +61,10 @@ def resume(run_id: UUID, data: dict) -> bool:
             except ObjectNotFound:
                 return False
             if state is not None and state.is_paused():
-                resume_flow_run(run_id, run_input=data)
-                return True
+                # The client's own call: prefect.flow_runs.resume_flow_run reads the run again.
+                # Refused (timed out, resumed meanwhile): the reconciler's business too.
+                return client.resume_flow_run(run_id, run_input=data).status \
+                    != SetStateStatus.REJECT
             if state is None or state.is_final() or time.monotonic() > deadline:
                 return False
             time.sleep(0.5)  # still on its way to the wait (a re-run takes a few seconds)

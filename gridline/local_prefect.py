@@ -35,6 +35,10 @@ class LocalPrefect:
         self.env.setdefault("PREFECT_UI_API_URL", self.api_url)
         self.env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         self.env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")  # a resumed step goes on soon
+        if self.env.get("PREFECT_SERVER_CSRF_PROTECTION_ENABLED", "").lower() not in ("1", "true"):
+            # No token to fetch: else every new client (each run, each resume) first probes
+            # /csrf-token and is told 422.
+            self.env.setdefault("PREFECT_CLIENT_CSRF_SUPPORT_ENABLED", "false")
         self.env["GRIDLINE_HOME"] = str(PROJECT_ROOT)  # prefect.yaml's working directory
         self.env["GRIDLINE_PYTHON"] = sys.executable  # and the Python its runs start in
         if server_database_url:

@@ -13,6 +13,12 @@ of this long-lived process, instead of a new `python -m prefect.engine` process 
 - A run Prefect marks Cancelling is stopped in its thread and ends Cancelled.
 - An execution ends in the state Prefect recorded (Completed, Failed, Crashed, Cancelled, or
   Suspended/Paused while it waits: a normal end); an exception never reaches the worker.
+- Fewer requests per execution than Prefect's base worker: deployment and flow reads remembered
+  (gridline/worker/reads.py), no CSRF token probe per run when the server has CSRF protection
+  off, no second Pending ("Submitting") proposal, the worker's labels given to a run once.
+- A run of the pool left Pending by a worker killed between claiming and starting it is
+  scheduled again after GRIDLINE_WORKER__PENDING_TIMEOUT_SECONDS (checked at start-up and then
+  about once a minute, by every worker of the pool).
 - After GRIDLINE_WORKER__MAX_EXECUTIONS executions, or above GRIDLINE_WORKER__MAX_RSS_MIB, the
   worker takes no new run, lets the running ones end and exits 0, for its supervisor to restart.
 
@@ -25,21 +31,34 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 import anyio.abc
+import httpx
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    WorkPoolFilter,
+    WorkPoolFilterName,
+)
+from prefect.client.schemas.objects import StateType
 from prefect.context import SettingsContext, get_settings_context
 from prefect.events import emit_event
 from prefect.flows import load_flow_from_flow_run
 from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_CLIENT_CSRF_SUPPORT_ENABLED,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
     PREFECT_WORKER_ENABLE_CANCELLATION,
     get_current_settings,
     temporary_settings,
 )
-from prefect.states import State
+from prefect.states import Scheduled, State
 from prefect.workers.base import (
     BaseJobConfiguration,
     BaseVariables,
@@ -49,6 +68,7 @@ from prefect.workers.base import (
 from pydantic import Field, PrivateAttr
 
 from gridline.worker.execution import CancelRequested, Execution
+from gridline.worker.reads import SUBMITTING, RememberedReads
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import Flow as APIFlow
@@ -116,10 +136,19 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
         self._draining = False
         self._stop_scope: anyio.CancelScope | None = None
         self._identifier = f"{socket.gethostname()}:{os.getpid()}"
+        self._labelled: set[UUID] = set()  # runs given this worker's labels (recent ones)
+        self._pending_checked = 0.0
         # Heartbeats come from the worker (below): the engine's own heartbeat thread would hold
         # every execution up to a second while it joins.
         self._run_settings = get_current_settings().copy_with_update(
             restore_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY})
+
+    async def setup(self) -> None:
+        await super().setup()
+        RememberedReads(self._client, self.config.deployment_cache_seconds)
+        if not await csrf_protected():  # else each run's new client probes /csrf-token (422)
+            self._run_settings = self._run_settings.copy_with_update(
+                updates={PREFECT_CLIENT_CSRF_SUPPORT_ENABLED: False})
 
     async def start(self, *args: Any, **kwargs: Any) -> None:
         with anyio.CancelScope() as self._stop_scope:  # cancelled once drained (memory bound)
@@ -131,7 +160,32 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
                 self._logger.info("执行器已排空，退出以便重启 | drained, exiting to be restarted")
                 self._stop_scope.cancel()
             return []
+        if time.monotonic() - self._pending_checked >= min(60, self.config.pending_timeout_seconds):
+            self._pending_checked = time.monotonic()
+            await self._reschedule_stuck()
         return await super().get_and_submit_flow_runs()
+
+    async def _reschedule_stuck(self) -> None:
+        """Schedule again the pool's runs Pending for longer than the timeout: their worker died
+        between claiming and starting them (a claim is Pending for a second or two)."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=self.config.pending_timeout_seconds)
+        try:
+            runs = await self.client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.PENDING]))),
+                work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(
+                    any_=[self._work_pool_name])), limit=200)
+        except httpx.HTTPError as exc:
+            self._logger.warning("Could not look for stuck Pending runs: %s", exc)
+            return
+        for run in runs:
+            if run.id in self._held or run.state is None or run.state.timestamp > cutoff:
+                continue
+            self._logger.warning("流程运行 %s 停在 Pending，重新排队 | run %s was left Pending by a "
+                                 "dead worker: scheduled again", run.name, run.id)
+            await self.client.set_flow_run_state(run.id, Scheduled(
+                message="认领它的执行器已退出，重新排队 | its worker died before starting it"),
+                force=True)
 
     async def _submit_scheduled_flow_runs(self, flow_run_response: list) -> list[FlowRun]:
         # A run resumed the moment it suspended is Scheduled again while this worker still
@@ -223,11 +277,25 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
             emit_event(event="prefect.flow-run.heartbeat", resource=resource, related=related)
 
     async def _submit_run(self, flow_run: FlowRun) -> None:
+        SUBMITTING.set(flow_run)  # for the remembered reads, in this submission's tasks
         await super()._submit_run(flow_run)
         # The base stops watching a run for Cancelling once it started; this worker still runs
         # it, so it keeps watching until the execution ends.
         if flow_run.id in self._executing and self._cancelling_observer is not None:
             self._cancelling_observer.add_in_flight_flow_run_id(flow_run.id)
+
+    async def _propose_submitting_state(self, flow_run: FlowRun) -> None:
+        """Not proposed: Pending again under another name, one request per execution."""
+
+    async def _give_worker_labels_to_flow_run(self, flow_run_id: UUID) -> None:
+        run = SUBMITTING.get()
+        if flow_run_id in self._labelled or (run is not None and run.id == flow_run_id and
+                                             run.labels.get("prefect.worker.name") == self.name):
+            return  # a resume of a run this worker labelled already
+        if len(self._labelled) > 10_000:
+            self._labelled.clear()
+        self._labelled.add(flow_run_id)
+        await super()._give_worker_labels_to_flow_run(flow_run_id)
 
     async def _setup_cancellation_observer(self) -> None:
         # Prefect watches for Cancelling only when asked (it then stops runs still pending): this
@@ -242,6 +310,17 @@ class InProcessWorker(BaseWorker[InProcessJobConfiguration, InProcessVariables, 
             return
         if execution.cancel():
             self._logger.info("Cancelling flow run %s in its thread", flow_run_id)
+
+
+async def csrf_protected() -> bool:
+    """Whether the server hands out CSRF tokens (PREFECT_SERVER_CSRF_PROTECTION_ENABLED)."""
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            answer = await http.get(f"{PREFECT_API_URL.value()}/csrf-token",
+                                    params={"client": "gridline-worker-probe"})
+    except httpx.HTTPError:
+        return True  # cannot tell: leave Prefect's client to find out
+    return not (answer.status_code == 422 and "CSRF protection is disabled" in answer.text)
 
 
 def resident_mib() -> float:

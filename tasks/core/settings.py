@@ -61,6 +61,11 @@ class WorkerConfig(BaseModel):
     # Bounds after which the worker drains and exits 0 for its supervisor to restart it.
     max_executions: int = Field(default=5000, ge=1)
     max_rss_mib: int = Field(default=1024, ge=64)
+    # A deployment read serves this long for resumes (never for a run created after the read).
+    deployment_cache_seconds: float = Field(default=10, ge=0)
+    # A run of the pool Pending longer than this was claimed by a worker that died before starting
+    # it: any worker of the pool schedules it again.
+    pending_timeout_seconds: int = Field(default=120, ge=1)
 
 
 class CallbackPolicy(BaseModel):
@@ -91,6 +96,8 @@ class Settings(BaseSettings):
     step_wait_days: int = 365
     # How long `step complete` waits for a run that has not reached its wait yet.
     resume_wait_seconds: int = 60
+    # The ticket's story in the Prefect UI (log lines, tags, artifact); off only to measure it.
+    story: bool = True
     # Nested settings read as GRIDLINE_SMTP__HOST, GRIDLINE_SMS__URL, GRIDLINE_OUTBOX__MAX_ATTEMPTS...
     smtp: SmtpConfig = SmtpConfig()
     sms: SmsConfig = SmsConfig()

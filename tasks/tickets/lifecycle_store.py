@@ -3,10 +3,10 @@ one transaction keyed by (ticket, step, attempt), so a re-run finds the row and 
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pendulum
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from models.tickets.lifecycle import (
     StepSpec,
     Walk,
 )
-from models.tickets.ticket import Event, Step, Ticket
+from models.tickets.ticket import Event, Step, Ticket, TicketClock
 from tasks.core.settings import get_settings
 from tasks.integrations import webhooks
 from tasks.messaging.notify import notify
@@ -33,6 +33,7 @@ from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
 from tasks.tickets.faults import find_known_fault, meet_linked
+from tasks.tickets.marketing_import import SOURCE as MARKETING_SOURCE
 from tasks.tickets.rule_store import rule_clocks
 
 SYSTEM = "系统"
@@ -209,8 +210,19 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     return outcome
 
 
-def open_tickets_with_runs(session: Session) -> list[Ticket]:
-    """Tickets whose lifecycle was started and is not finished."""
-    return list(session.scalars(select(Ticket).where(
-        Ticket.status.in_(OPEN_STATUSES), Ticket.flow_run_id.is_not(None)).order_by(Ticket.id)))
+class RunNeed(NamedTuple):
+    number: str
+    run_id: str | None
+    late: bool  # a clock still running past its due time
+
+
+def open_tickets_needing_runs(session: Session, now: datetime) -> list[RunNeed]:
+    """Open tickets that have, or should have, a lifecycle run: all but the marketing system's
+    (imported to be audited, never walked)."""
+    late = exists().where(TicketClock.ticket_id == Ticket.id, TicketClock.met_at.is_(None),
+                          TicketClock.due_at < now)
+    return [RunNeed(*row) for row in session.execute(
+        select(Ticket.number, Ticket.flow_run_id, late)
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.source != MARKETING_SOURCE)
+        .order_by(Ticket.id))]
 
