@@ -1,5 +1,6 @@
-"""The day's work in Chromium at a desktop and a phone width: the reviewer reads the department's
-reply, the re-dispatcher the reason of the return, a department handling a ticket again the
+"""The day's work in Chromium at a desktop and a phone width: an agent takes a recognised caller's
+call; the reviewer reads the department's reply, the re-dispatcher the reason of the return (and
+picks the receiving department from a list), a department handling a ticket again the
 review's opinion; a supervisor chases and reassigns from 督办 and the new holder finds the step;
 a ticket search and its Excel hold the same rows. No page scrolls sideways at 390 px."""
 
@@ -10,8 +11,11 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from models.core.enums import StepStatus
 from models.messaging.outbox import OutboxMessage
-from models.org.organisation import Staff
+from models.org.customer import Customer
+from models.org.organisation import Region, Staff
+from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tests.portal import PASSWORD, now_utc, portal_centre, serve
 from tests.portal_day import DEPARTMENT, OPINION, REFUSAL, REPLY, complaint_at, fixed_clock_app
@@ -91,6 +95,15 @@ def test_each_step_shows_what_the_steps_before_said(open_page, centre):
     expect(reviewer.locator("h1")).to_have_text("中心转派")
     expect(reviewer.locator("#again")).to_have_text(f"责任部门处理退单，原因：{REFUSAL}")
     fits(reviewer, f"{shot}-redispatch.png")
+    # The receiving department is chosen by name, from the departments of the ticket's unit chain.
+    options = reviewer.locator("#f-department option").all_inner_texts()
+    assert "无锡市供电公司营销部" in options and not any("南京" in o for o in options), options
+    reviewer.select_option("#f-department", label="无锡市供电公司营销部")
+    reviewer.click("text=提交")
+    expect(reviewer.locator(".flash")).to_contain_text("已提交")
+    with session_scope(centre) as session:
+        done = session.get(Step, redispatch_step)
+        assert (done.status, done.form_data["department"]) == (StepStatus.done, DEPARTMENT)
 
     department = open_page(f"{DEPARTMENT}-1")
     row = department.locator(f"tr[data-number='{again}']")
@@ -104,6 +117,26 @@ def test_each_step_shows_what_the_steps_before_said(open_page, centre):
     reviewer.goto(f"{base}/tickets/{again}")
     expect(reviewer.locator("#steps tr[data-step='handle']").nth(1)).to_contain_text("第 2 次")
     fits(reviewer, f"{shot}-ticket.png")
+
+
+def test_an_agent_takes_a_call_from_a_recognised_caller(open_page, centre):
+    with session_scope(centre) as session:
+        customer = session.scalars(select(Customer).where(
+            Customer.region.has(Region.parent.has(code="3202"))).order_by(Customer.id)).first()
+        phone, name = customer.phone, customer.name
+    agent = open_page("S0100")
+    agent.click("header >> text=受理来电")
+    agent.fill("#lookup-phone", phone)
+    agent.click("text=查询客户")
+    expect(agent.locator("#name")).to_have_value(name)
+    expect(agent.locator("#customer")).to_contain_text("已识别客户")
+    fits(agent, str(open_page.tmp_path / f"{open_page.name}-intake.png"))
+    agent.select_option("#type", "consultation")
+    agent.fill("#content", "咨询峰谷电价的执行时段")
+    agent.click("text=创建工单")
+    expect(agent.locator("h1")).to_contain_text("咨询")
+    expect(agent.locator("#timeline")).to_contain_text(f"来电人{name}")
+    fits(agent, str(open_page.tmp_path / f"{open_page.name}-new-ticket.png"))
 
 
 def test_a_supervisor_chases_and_reassigns_from_supervision(open_page, centre):
