@@ -366,7 +366,7 @@ class Walk:
                 self.note = f"{outcome}，第{taken}次重新处理。"
         if step.form == "redispatch":
             self.chosen_department[self.back] = data["department"]
-            self.note = f"转派至{data['department']}。"
+            self.note = f"{step.title}。"  # the entry names the department it went to
         elif target == BACK:
             self.note = self.note or f"{step.title}{outcome}。"
         self.key = self.back if target == BACK else target
