@@ -24,11 +24,13 @@ CONTACTED = ("contact", "contact_customer", CENTRE, {"result": "转责任部门"
 REPLIED = ("handle", "department_reply", DEPARTMENT, {"result": "已处理", "reply_text": REPLY})
 REFUSED = ("handle", "department_reply", DEPARTMENT, {"result": "退单", "reply_text": REFUSAL})
 RETURNED = ("review", "centre_review", CENTRE, {"result": "退回", "opinion": OPINION})
+REDISPATCHED = ("redispatch", "redispatch", CENTRE, {"department": DEPARTMENT, "note": "按职责转派"})
 STAGES = {
     "review": ([CONTACTED, REPLIED], ("review", "centre_review", CENTRE)),
     "redispatch": ([CONTACTED, REFUSED], ("redispatch", "redispatch", CENTRE)),
     "handle_again": ([CONTACTED, REPLIED, RETURNED], ("handle", "department_reply", DEPARTMENT)),
     "handle": ([CONTACTED], ("handle", "department_reply", DEPARTMENT)),
+    "redispatched": ([CONTACTED, REFUSED, REDISPATCHED], ("handle", "department_reply", DEPARTMENT)),
 }
 
 

@@ -77,6 +77,7 @@ def test_each_step_shows_what_the_steps_before_said(open_page, centre):
     review, review_step = complaint_at(centre, "review", NOW, region="320213")
     redispatch, redispatch_step = complaint_at(centre, "redispatch", NOW, region="320281")
     again, again_step = complaint_at(centre, "handle_again", NOW, region="320282")
+    sent, sent_step = complaint_at(centre, "redispatched", NOW, region="320213")
 
     reviewer = open_page("S0100")
     reviewer.goto(f"{base}/inbox")
@@ -113,6 +114,9 @@ def test_each_step_shows_what_the_steps_before_said(open_page, centre):
         f"第2次处理：上次被退回（中心审核：退回），原因：{OPINION}")
     expect(department.locator("#history li")).to_have_count(3)
     fits(department, f"{shot}-again.png")
+    department.goto(f"{base}/steps/{sent_step}")  # sent here by the centre: no code, a name
+    expect(department.locator("#again")).to_have_text("第2次处理：经中心转派转至本部门，说明：按职责转派")
+    expect(department.locator("#history li.previous")).to_contain_text("无锡市供电公司营销部")
 
     reviewer.goto(f"{base}/tickets/{again}")
     expect(reviewer.locator("#steps tr[data-step='handle']").nth(1)).to_contain_text("第 2 次")

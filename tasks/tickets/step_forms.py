@@ -55,6 +55,12 @@ def staff_choices(session: Session, step: Step) -> dict[str, str]:
             for p in people}
 
 
+def picked_name(session: Session, kind: str, code: str) -> str:
+    """The name of the department or person a stored form names by code (the code if gone)."""
+    table = Department if kind == "department" else Staff
+    return session.scalar(select(table.name).where(table.code == code)) or code
+
+
 def picked(session: Session, spec: LifecycleSpec, step: Step) -> dict[str, dict[str, str]]:
     """{field: {name: code}} for the form's department and staff fields."""
     ticket = session.get(Ticket, step.ticket_id)

@@ -18,11 +18,11 @@ from gridline.web.render import Portal
 from gridline.web.security import RowId
 from models.core.enums import StepStatus
 from models.core.errors import InputError
-from models.tickets.forms import FormDecl
+from models.tickets.forms import PICKED, FormDecl
 from models.tickets.ticket import Step
 from tasks.org.scope import Scope
 from tasks.tickets.queries import step_context, visible_step
-from tasks.tickets.step_forms import step_model
+from tasks.tickets.step_forms import picked_name, step_model
 
 router = APIRouter()
 
@@ -41,7 +41,8 @@ def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, ty
 
 def what_was_said(forms: dict[str, FormDecl], step: Step) -> list[tuple[str, str]]:
     """A done step's form as (field title, value), titles from the declaration the ticket runs on
-    (a field the form no longer declares keeps its name); empty values left out."""
+    (a field the form no longer declares keeps its name), a department or person by name; empty
+    values left out."""
     form = forms.get(step.form or "")
     fields = form.fields if form is not None else {}
     said = []
@@ -49,17 +50,24 @@ def what_was_said(forms: dict[str, FormDecl], step: Step) -> list[tuple[str, str
         if value in (None, ""):
             continue
         info = fields.get(name)
-        text = {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
+        if info is not None and info.type in PICKED:
+            text = picked_name(object_session(step), info.type, value)
+        else:
+            text = {True: "是", False: "否"}.get(value, value) if isinstance(value, bool) else value
         said.append(((info.title if info and info.title else name), str(text)))
     return said
 
 
-def return_reason(step: Step | None) -> str:
-    """Why a step came back: the words the step before it wrote beside its outcome (`result`)."""
+def return_reason(forms: dict[str, FormDecl], step: Step | None) -> str:
+    """Why a step came back: the words the step before it wrote beside its outcome (`result`),
+    not the department or person it chose."""
     if step is None:
         return ""
+    form = forms.get(step.form or "")
+    chosen = set(form.picked()) if form is not None else set()
     return "；".join(str(value).strip() for name, value in (step.form_data or {}).items()
-                    if name != "result" and isinstance(value, str) and value.strip())
+                    if name != "result" and name not in chosen and isinstance(value, str)
+                    and value.strip())
 
 
 def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],
@@ -70,7 +78,8 @@ def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: ty
                        ticket=step.ticket, title=portal.step_title(step.ticket.type, step.step_key),
                        intro=model.__doc__ or "", widgets=webforms.widgets(model, typed, errors),
                        general_error=(errors or {}).get("", ""), context=context,
-                       said=partial(what_was_said, forms), reason=return_reason(context.previous))
+                       said=partial(what_was_said, forms),
+                       reason=return_reason(forms, context.previous))
 
 
 def already_done(request: Request, portal: Portal, me: Scope, step: Step, status_code: int):
