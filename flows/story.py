@@ -57,6 +57,11 @@ def retag(run_id, tags: list[str], current: list[str]) -> bool:
     return True
 
 
+def _first_execution() -> bool:
+    context = FlowRunContext.get()
+    return context is not None and context.flow_run.run_count <= 1
+
+
 class Story:
     """What one execution of a ticket's run tells."""
 
@@ -80,6 +85,11 @@ class Story:
         if not created:
             if row.form is not None and row.status != StepStatus.open and not self.told:
                 self.done_before = self._completion(step, row)  # read now: its session ends
+            elif row.status == StepStatus.open and not self.told and _first_execution():
+                # a run started on a ticket already under way (the demo's, the reconciler's)
+                self._log("当前环节“%s”：处理部门 %s，处理人 %s，期限 %s", step.title,
+                          self._where(row), row.assignee.name if row.assignee else "未指定",
+                          self._due(row))
             return
         if not self.told and self.done_before is not None:
             self._log(*self.done_before)  # done since the last wait, in the portal or CLI
