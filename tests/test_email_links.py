@@ -49,3 +49,26 @@ def test_an_email_is_dated_numbered_and_links_to_the_ticket(db_url, mail, monkey
     assert received.get_body(("plain",)).get_content().strip().endswith(f"查看工单：{link}")
     assert f'<a href="{link}">查看工单 20261124000001</a>' in \
         received.get_body(("html",)).get_content()
+
+
+def test_a_report_mail_carries_its_files_and_a_missing_file_is_not_sent_without_it(
+        db_url, mail, tmp_path):
+    sinks, port = mail
+    workbook = tmp_path / "日报-江苏省-2026-11-24.xlsx"
+    workbook.write_bytes(b"PK\x03\x04 workbook")
+    context = {"report": "日报", "unit": "江苏省", "period": "2026-11-24", "name": "李强",
+               "rows": [["工单量", "5"]], "files": [workbook.name]}
+    with session_scope(db_url) as session:
+        for key, files in (("with-file", (str(workbook),)),
+                           ("file-gone", (str(tmp_path / "gone.pdf"),))):
+            enqueue(session, key=key, channel="email", recipient="lq@example.cn",
+                    template="statistics_report", context=context, now=QUEUED,
+                    attachments=files)
+    gateways = gateways_for(SmsConfig(url="http://127.0.0.1:9/"), SmtpConfig(port=port))
+    sent = deliver_due(gateways=gateways, policy=DeliveryPolicy(), timezone="Asia/Shanghai",
+                       clock=lambda: QUEUED)
+    assert sent == {"sent": 1, "failed": 1}
+    [received] = read_mail(sinks.mail_dir)
+    [attached] = list(received.iter_attachments())
+    assert attached.get_filename() == workbook.name
+    assert attached.get_content() == workbook.read_bytes()

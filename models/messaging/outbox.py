@@ -57,6 +57,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     gateway_response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Files an e-mail carries (paths on the machine that sends it), read when it is sent.
+    attachments: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 def delivery_ref(key: str) -> str:

@@ -10,10 +10,12 @@ drops the copy a crash mid-round may send again.
 
 import asyncio
 import json
+import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -118,6 +120,13 @@ class EmailGateway:
         mail.set_content(message.body_text)
         if message.body_html:
             mail.add_alternative(message.body_html, subtype="html")
+        for path in map(Path, message.attachments or []):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:  # not sent without it: retried, then kept as dead
+                raise GatewayError(f"attachment {path}: {exc.strerror}") from exc
+            kind = (mimetypes.guess_type(path.name)[0] or "application/octet-stream").split("/")
+            mail.add_attachment(data, maintype=kind[0], subtype=kind[1], filename=path.name)
         return mail
 
 

@@ -39,6 +39,7 @@ class Intent:
     step_id: int | None = None
     to_customer: bool = False
     urgent: bool = False
+    attachments: tuple[str, ...] = ()  # files an e-mail carries, read when it is sent
 
 
 class Reachable(Protocol):
@@ -72,6 +73,7 @@ def _values(intent: Intent, now: datetime, policy: DeliveryPolicy,
         subject=subject, body_text=text, body_html=html, ticket_id=intent.ticket_id,
         step_id=intent.step_id, to_customer=intent.to_customer, urgent=intent.urgent,
         status=OutboxStatus.queued, attempts=0, created_at=now, next_attempt_at=not_before,
+        attachments=list(intent.attachments) or None,
     )
 
 
@@ -85,14 +87,15 @@ def _policy(policy: DeliveryPolicy | None, timezone: str | None) -> tuple[Delive
 def enqueue(session: Session, *, key: str, channel: str, recipient: str, template: str,
             context: dict[str, Any], now: datetime, ticket_id: int | None = None,
             step_id: int | None = None, to_customer: bool = False, urgent: bool = False,
-            policy: DeliveryPolicy | None = None, timezone: str | None = None) -> OutboxMessage:
+            attachments: tuple[str, ...] = (), policy: DeliveryPolicy | None = None,
+            timezone: str | None = None) -> OutboxMessage:
     """Queue a message, rendered now; a key already queued returns that row and queues nothing."""
     existing = session.scalar(select(OutboxMessage).where(OutboxMessage.key == key))
     if existing is not None:
         return existing
     policy, timezone = _policy(policy, timezone)
     intent = Intent(key, channel, recipient, template, context, ticket_id, step_id, to_customer,
-                    urgent)
+                    urgent, attachments)
     message = OutboxMessage(**_values(intent, now, policy, timezone,
                                       get_settings().portal.link_base()))
     savepoint = session.begin_nested()

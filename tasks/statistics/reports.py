@@ -97,14 +97,15 @@ def write_report(session: Session, spec: ReportSpec, *, first: date, last: date,
     for stats, people in scopes.values():
         workbook, summary = write_scope(stats, spec, first, last, folder, now, timezone)
         unit = stats.tree.regions[stats.viewer.root_id].name
-        written.append(Written(unit, workbook, to_pdf(workbook), summary,
-                               [p.email for p in people]))
+        pdf = to_pdf(workbook)
+        written.append(Written(unit, workbook, pdf, summary, [p.email for p in people]))
         for person in people:
             intents.append(Intent(
                 key=f"report:{spec.key}:{first}:{last}:{person.id}:email", channel="email",
                 recipient=person.email, template="statistics_report", context={
                     "report": spec.label, "unit": unit, "period": period_text(first, last),
                     "name": person.name, "rows": summary,
-                    "files": [workbook.name, workbook.with_suffix(".pdf").name]}))
+                    "files": [workbook.name, workbook.with_suffix(".pdf").name]},
+                attachments=(str(workbook), str(pdf))))
     enqueue_many(session, intents, now=now, timezone=timezone)
     return written
