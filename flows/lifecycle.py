@@ -6,6 +6,7 @@ and skipped, and nothing it did (timeline, messages) happens twice.
 """
 
 import itertools
+import time
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
 from prefect.input.run_input import run_input_subclass_from_type
+from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -107,6 +109,17 @@ def call_again_later(number: str, step: StepSpec, attempt: int) -> bool:
         wake = pendulum.instance(last.completed_at).add(minutes=policy.retry_minutes)
         if wake <= pendulum.now("UTC"):
             return False
+        if retry_scheduled(session, ticket, step.key, attempt):
+            if ticket.flow_run_id != str(flow_run.id):
+                return True  # this point ran before (a run restarted): the retry is scheduled
+            early = (wake - pendulum.now("UTC")).total_seconds()
+        else:
+            early = None
+    if early is not None:  # the scheduled retry, started a little early by the worker's prefetch
+        time.sleep(max(0.0, early))
+        return False
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
         ticket.flow_run_id = start_lifecycle(session, ticket, at=wake)
         session.add(Event(ticket_id=ticket.id, at=pendulum.now("UTC"), kind="retry_scheduled",
                           actor=SYSTEM, message=f"{step.title}：第{attempt - 1}次未联系上，"
@@ -115,6 +128,11 @@ def call_again_later(number: str, step: StepSpec, attempt: int) -> bool:
                                   "run": ticket.flow_run_id}))
     get_run_logger().info("第%d次%s安排在 %s", attempt, step.title, wake.isoformat())
     return True
+
+
+def retry_scheduled(session: Session, ticket: Ticket, key: str, attempt: int) -> bool:
+    return any(e.kind == "retry_scheduled" and (e.detail or {}).get("step") == key
+               and (e.detail or {}).get("attempt") == attempt for e in ticket.events)
 
 
 def run_step(number: str, walk: Walk, step: StepSpec, attempt: int,

@@ -86,7 +86,7 @@ def artifact(number: str) -> str:
 
 
 def test_the_run_tells_each_step_once_and_its_tags_follow_the_department(live, capsys):
-    county, wuxi = department_names(live.db_url, "D320102-marketing", "D3202-marketing")
+    county, city = department_names(live.db_url, "D320102-marketing", "D3201-marketing")
     number = create(capsys, "opinion")
     run_id = ticket(live.db_url, number)["run"]
     wait_until_waiting(live.db_url, number, "handle")
@@ -95,13 +95,13 @@ def test_the_run_tells_each_step_once_and_its_tags_follow_the_department(live, c
     complete(capsys, live.db_url, number, "handle", {"result": "退单", "reply_text": "不属于本部门"})
     wait_until_waiting(live.db_url, number, "redispatch")
     complete(capsys, live.db_url, number, "redispatch",
-             {"department": "D3202-marketing", "note": "转无锡"})
+             {"department": "D3201-marketing", "note": "转市公司"})
     wait_until_waiting(live.db_url, number, "handle")
-    assert gridline_tags(run_id) == ["department:D3202-marketing", "region:320102",
+    assert gridline_tags(run_id) == ["department:D3201-marketing", "region:320102",
                                      "type:opinion"]  # the department holding it now
     shown = artifact(number)
     assert f"| 业务部门处理 | 1 | {county} | " in shown and "| 中心转派 | 1 | " in shown
-    assert f"| 业务部门处理 | 2 | {wuxi} | — | 待处理 |" in shown
+    assert f"| 业务部门处理 | 2 | {city} | — | 待处理 |" in shown
     complete(capsys, live.db_url, number, "handle", REPLY)
     wait_until_waiting(live.db_url, number, "reply")
     complete(capsys, live.db_url, number, "reply", {"reply_text": "已答复"})
@@ -113,7 +113,7 @@ def test_the_run_tells_each_step_once_and_its_tags_follow_the_department(live, c
         "环节“办结归档”"]
     assert lines[0].startswith(f"进入环节“业务部门处理”：处理部门 {county}，处理人 未指定，期限 20")
     assert f"，结果“退单”，处理部门 {county}，期限 20" in lines[1]
-    assert lines[4].startswith(f"进入环节“业务部门处理”：处理部门 {wuxi}，")
+    assert lines[4].startswith(f"进入环节“业务部门处理”：处理部门 {city}，")
     assert "### 工单 " + number in artifact(number) and "已办结" in artifact(number)
 
 
