@@ -85,11 +85,7 @@ def check_filled(session: Session, spec: LifecycleSpec, step: Step, data: dict[s
     if step.form not in spec.forms:
         raise StepFormError({"": f"流程版本中没有表单 {step.form}"})
     choices = picked(session, spec, step)
-    named = dict(data)
-    for field, names in choices.items():
-        by_code = {code: name for name, code in names.items()}
-        if isinstance(named.get(field), str) and named[field] in by_code:
-            named[field] = by_code[named[field]]
+    named = by_name(data, choices)
     filled = validate_model(step_model(session, spec, step, choices), named).model_dump(mode="json")
     for field, names in choices.items():
         if filled.get(field) is not None:
@@ -118,9 +114,14 @@ def as_run_input(session: Session, spec: LifecycleSpec, step: Step,
                  filled: dict[str, Any]) -> dict[str, Any]:
     """Checked data with codes as the names the run's form offers: Prefect validates a resume's
     input against the form's schema, whose department and staff fields are lists of names."""
-    named = dict(filled)
-    for field, names in picked(session, spec, step).items():
+    return by_name(filled, picked(session, spec, step))
+
+
+def by_name(data: dict[str, Any], choices: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """`data` with each department or staff field given by code put as the name offered."""
+    named = dict(data)
+    for field, names in choices.items():
         by_code = {code: name for name, code in names.items()}
-        if named.get(field) in by_code:
+        if isinstance(named.get(field), str) and named[field] in by_code:
             named[field] = by_code[named[field]]
     return named
