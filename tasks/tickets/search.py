@@ -83,22 +83,24 @@ def _filtered(query: Select, session: Session, scope: Scope, wanted: TicketQuery
 def search_tickets(session: Session, scope: Scope, wanted: TicketQuery, *, now: datetime,
                    timezone: str, offset: int, limit: int) -> Listing:
     """One page of the tickets found, newest first, and how many were found in all."""
-    rows = session.execute(
-        _filtered(select(*COLUMNS).join(Region, Ticket.region_id == Region.id), session, scope,
-                  wanted, now=now, timezone=timezone)
-        .order_by(Ticket.received_at.desc(), Ticket.id.desc()).offset(offset).limit(limit)).all()
-    total = session.scalar(_filtered(select(func.count(Ticket.id)), session, scope, wanted,
-                                     now=now, timezone=timezone))
-    return Listing(rows, total)
+    page, total = _page(select(*COLUMNS).join(Region, Ticket.region_id == Region.id), session,
+                        scope, wanted, now=now, timezone=timezone, offset=offset, limit=limit)
+    return Listing(session.execute(page).all(), total)
 
 
 def find_tickets(session: Session, scope: Scope, wanted: TicketQuery, *, now: datetime,
                  timezone: str, offset: int, limit: int) -> Listing:
     """The same search as whole tickets (with their unit), for the API's answers."""
-    rows = session.scalars(
-        _filtered(select(Ticket).options(joinedload(Ticket.region)), session, scope, wanted,
-                  now=now, timezone=timezone)
-        .order_by(Ticket.received_at.desc(), Ticket.id.desc()).offset(offset).limit(limit)).all()
+    page, total = _page(select(Ticket).options(joinedload(Ticket.region)), session, scope,
+                        wanted, now=now, timezone=timezone, offset=offset, limit=limit)
+    return Listing(list(session.scalars(page)), total)
+
+
+def _page(query: Select, session: Session, scope: Scope, wanted: TicketQuery, *, now: datetime,
+          timezone: str, offset: int, limit: int) -> tuple[Select, int]:
+    """The query of one page, newest first, and the count of everything found."""
+    page = (_filtered(query, session, scope, wanted, now=now, timezone=timezone)
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc()).offset(offset).limit(limit))
     total = session.scalar(_filtered(select(func.count(Ticket.id)), session, scope, wanted,
                                      now=now, timezone=timezone))
-    return Listing(list(rows), total)
+    return page, total
