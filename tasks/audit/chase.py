@@ -17,6 +17,7 @@ from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
 from tasks.integrations import webhooks
 from tasks.messaging.outbox import Intent, enqueue_many, messages_to
+from tasks.org.units import department_heads
 
 
 def database_now(session: Session) -> datetime:
@@ -80,10 +81,8 @@ class Responsibility:
     def __init__(self, session: Session):
         staff = session.scalars(select(Staff).options(joinedload(Staff.department))).all()
         self.staff = {s.id: s for s in staff}
-        self.heads: dict[int, Staff] = {}
-        for person in sorted(staff, key=lambda s: s.id, reverse=True):
-            if person.role == StaffRole.head and person.active:
-                self.heads[person.department_id] = person
+        self.heads = {department: self.staff[head]
+                      for department, head in department_heads(session).items()}
         # Each centre's duty managers by the centre's region; a ticket's are its nearest centre's.
         self.parents = dict(session.execute(select(Region.id, Region.parent_id)).all())
         self.duty_at: dict[int, list[Person]] = {}

@@ -10,10 +10,11 @@ from sqlalchemy import Row, and_, func, select
 from sqlalchemy.orm import Session
 
 from models.audit.assessment import AuditPolicy, AuditStage, assess
-from models.core.enums import OPEN_STATUSES, StaffRole, StepStatus, TicketType
+from models.core.enums import OPEN_STATUSES, StepStatus, TicketType
 from models.org.organisation import Department, Region, Staff
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.org.scope import Scope, region_subtree
+from tasks.org.units import department_heads
 
 # Plain rows: a centre can have thousands of clocks overdue, and the page shows a few fields.
 COLUMNS = (TicketClock.id, TicketClock.label, TicketClock.due_at, TicketClock.warn_minutes,
@@ -58,12 +59,7 @@ class Holders:
     def __init__(self, session: Session):
         self.names = dict(session.execute(select(Staff.id, Staff.name)).all())
         self.departments = dict(session.execute(select(Department.id, Department.name)).all())
-        self.heads = {}
-        for staff_id, department_id in session.execute(
-                select(Staff.id, Staff.department_id).where(Staff.role == StaffRole.head,
-                                                            Staff.active)
-                .order_by(Staff.id.desc())):  # the first head of a department wins
-            self.heads[department_id] = staff_id
+        self.heads = department_heads(session)
 
     def of(self, row: Row) -> tuple[int | None, str, str]:
         staff_id = row.assignee_id or self.heads.get(row.department_id)

@@ -16,6 +16,7 @@ from models.org.organisation import Department, Staff
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.messaging.outbox import enqueue
 from tasks.org.scope import Scope
+from tasks.org.units import first_staff
 
 MAX_NOTE = 200  # characters of a chase's note or a reassignment's reason
 
@@ -47,11 +48,7 @@ def _visible_ticket(session: Session, scope: Scope, number: str) -> Ticket:
 def holder_of(session: Session, step: Step) -> Staff | None:
     """Who answers for an open step, as the audit finds them: its assignee, else the head of its
     department."""
-    if step.assignee is not None:
-        return step.assignee
-    return session.scalar(select(Staff).where(
-        Staff.department_id == step.department_id, Staff.role == StaffRole.head,
-        Staff.active).order_by(Staff.id))
+    return step.assignee or first_staff(session, step.department_id, StaffRole.head)
 
 
 @dataclass(frozen=True)
