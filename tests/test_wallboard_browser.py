@@ -13,7 +13,7 @@ from tasks.core.db import session_scope
 from tasks.org.passwords import hash_password
 from tests.portal import PASSWORD, portal_app, serve
 from tests.statistics_centre import build
-from tests.test_portal_browser import CHROMIUM
+from tests.test_portal_browser import CHROMIUM, log_in
 
 
 @pytest.fixture
@@ -26,18 +26,11 @@ def board_url(db_url, tmp_path, monkeypatch):
         yield base_url
 
 
-def sign_in(page, base_url: str, code: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("#code", code)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-
-
 def test_the_wallboard_follows_the_centre_without_reload(board_url, db_url):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**CHROMIUM)
         page = browser.new_page()
-        sign_in(page, board_url, "P-ADM")
+        log_in(page, board_url, "P-ADM")
         page.goto(f"{board_url}/wallboard")
         total = page.locator("#overdue-total-value")
         before = int(total.text_content())
@@ -67,7 +60,7 @@ def test_the_dashboard_draws_its_chart(board_url):
         page = browser.new_page()
         failed = []
         page.on("requestfailed", lambda request: failed.append(request.url))
-        sign_in(page, board_url, "P-ADM")
+        log_in(page, board_url, "P-ADM")
         page.goto(f"{board_url}/dashboard?start=2025-09-30&end=2025-09-30")
         drawn = page.evaluate("() => Chart.getChart('chart').data.datasets[0].data")
         assert (drawn, failed) == ([4, 1], [])
