@@ -7,6 +7,7 @@ since the last wait is told (the first step the re-run writes, and the one compl
 so no line is logged twice. The reconciler tags the waiting runs whose clocks run late meanwhile.
 """
 
+import logging
 import re
 from datetime import datetime
 
@@ -14,13 +15,16 @@ import pendulum
 from prefect import get_client, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_API_URL
 
 from models.core.enums import StepStatus
 from models.core.formatting import local_time
 from models.tickets.lifecycle import LifecycleSpec, StepKind, StepSpec
 from models.tickets.ticket import Step, Ticket
+from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.lifecycle_store import outcome_of
+from tasks.tickets.store import get_ticket
 
 OVERDUE = "overdue"
 MANAGED = ("type:", "region:", "department:")
@@ -55,6 +59,26 @@ def retag(run_id, tags: list[str], current: list[str]) -> bool:
     with get_client(sync_client=True) as client:
         client.update_flow_run(run_id, tags=tags)
     return True
+
+
+def follow(number: str) -> bool:
+    """After a change made outside the run (a 转派 in the portal or the CLI): the waiting run's
+    tags follow at once. Best effort: with Prefect away the run tags itself at its next
+    execution, and the ticket's change stands either way."""
+    if not (get_settings().story and PREFECT_API_URL.value()):
+        return False
+    with session_scope() as session:
+        ticket = get_ticket(session, number)
+        if ticket.flow_run_id is None:
+            return False
+        try:
+            with get_client(sync_client=True) as client:
+                run = client.read_flow_run(ticket.flow_run_id)
+            tags = story_tags(ticket, list(ticket.steps), pendulum.now("UTC"), list(run.tags))
+            return retag(run.id, tags, list(run.tags))
+        except Exception as exc:  # noqa: BLE001 - the Prefect server unreachable or the run gone
+            logging.getLogger(__name__).warning("tags of %s not updated: %s", number, exc)
+            return False
 
 
 def _first_execution() -> bool:

@@ -117,6 +117,18 @@ def test_the_run_tells_each_step_once_and_its_tags_follow_the_department(live, c
     assert "### 工单 " + number in artifact(number) and "已办结" in artifact(number)
 
 
+def test_a_step_reassigned_by_a_supervisor_retags_the_waiting_run_at_once(live, capsys):
+    number = create(capsys, "opinion")
+    run_id = ticket(live.db_url, number)["run"]
+    wait_until_waiting(live.db_url, number, "handle")
+    moved = run_cli(capsys, "step", "reassign", number, "handle", "--by", "S0001",
+                    "--department", "D3201-marketing", "--reason", "区县人手不足")
+    assert moved.code == 0, moved.err
+    assert gridline_tags(run_id) == ["department:D3201-marketing", "region:320102",
+                                     "type:opinion"]
+    assert run_state(run_id).state.is_paused()  # still waiting at the same step
+
+
 def test_a_waiting_run_whose_clock_runs_late_is_tagged_overdue_by_the_reconciler(live, capsys):
     number = create(capsys, "suggestion")
     run_id = ticket(live.db_url, number)["run"]

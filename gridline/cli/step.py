@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from flows.lifecycle import lifecycles
 from flows.steps import complete_step
+from flows.story import follow
 from gridline.cli.common import echo_json, local_iso, staff_scope
 from models.core.enums import StepStatus
 from models.core.errors import InputError
@@ -66,6 +67,7 @@ def reassign(
                              staff=staff, reason=reason, now=pendulum.now("UTC"), title=title)
         summary = {"number": number, "step": done.step_key, "department": done.department.code,
                    "staff": done.assignee.code if done.assignee else None}
+    follow(number)
     if as_json:
         echo_json(summary)
     else:

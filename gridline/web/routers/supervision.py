@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
+from flows.story import follow
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from gridline.web.forms import form_text
 from gridline.web.render import Portal
@@ -140,6 +141,7 @@ def reassign(request: Request, session: Db, me: Supervisor, form: Posted, portal
     if step.assignee is not None:
         holder += f"（{step.assignee.name}）"
     session.commit()
+    follow(number)
     request.session["flash"] = f"工单 {number} 的环节已转派给{holder}。"
     return RedirectResponse(back, status_code=303)
 
