@@ -19,6 +19,7 @@ from tasks.quality import indicator_appeals
 from tasks.quality.files import QUALITY_DIR, plan
 from tasks.quality.results import appeal, publish_lapsed, review, score_inspection, versions
 from tasks.quality.sampling import draw_period, redraw, sampled
+from tests.cli import run_cli
 from tests.quality_centre import SAMPLED, build, local
 
 TZ = "Asia/Shanghai"
@@ -111,6 +112,11 @@ def test_the_appeal_window_runs_over_national_day_to_the_make_up_saturday(centre
         with pytest.raises(InputError) as caught:
             appeal(session, published.inspection.agent, published, "晚了", now=local(2026, 10, 12))
         assert caught.value.zh == "结果已公布，不能再修改"
+        published.score = 100.0  # not through the use cases: the table itself refuses
+        with pytest.raises(InputError) as caught:
+            session.flush()
+        assert caught.value.zh == "结果已公布，不能再修改"
+        session.rollback()
 
 
 def test_the_inspector_may_not_review_and_an_amendment_is_a_new_version(centre):
@@ -149,3 +155,25 @@ def test_an_indicator_appeal_goes_to_the_rule_tables_department(centre):
         decided = indicator_appeals.decide(session, _staff(session, "NJ-SUP"), filed, True,
                                            now=local(2026, 10, 8, 9), corrected="93.0%")
         assert (decided.upheld, decided.corrected) == (True, "93.0%")
+
+
+def test_the_cli_draws_once_and_publishes_lapsed_windows(centre, capsys):
+    drawn = run_cli(capsys, "quality", "draw", "--plan", "monthly", "--period", "2026-08-20",
+                    "--seed", "7", "--json")
+    assert (drawn.code, drawn.json()) == (0, {"monthly": {
+        "period_start": "2026-08-01", "seed": 7, "inspections": SAMPLED, "new": True}})
+    again = run_cli(capsys, "quality", "draw", "--plan", "monthly", "--period", "2026-08-01")
+    assert (again.code, again.out) == (
+        0, f"质检计划 monthly：2026-08-01 起的周期抽取 {SAMPLED} 件（随机种子 7，此前已抽取）\n")
+    unknown = run_cli(capsys, "quality", "draw", "--plan", "yearly")
+    assert (unknown.code, unknown.err) == (
+        2, "错误：字段 plan：没有这个质检计划 | error: field plan: no plan 'yearly'\n")
+    with session_scope(centre) as session:
+        inspection = session.scalar(select(Inspection).order_by(Inspection.id).limit(1))
+        score_inspection(session, inspection.inspector, inspection, {**ALL_MET, "no_leak": False},
+                         "泄露客户号码", now=SCORED_AT)
+    early = run_cli(capsys, "quality", "publish-lapsed", "--now", "2026-10-09T10:00:00+08:00")
+    late = [run_cli(capsys, "quality", "publish-lapsed", "--now", "2026-10-10T10:00:00+08:00")
+            for _ in range(2)]
+    assert [early.out, late[0].out, late[1].out] == [
+        "申诉期满公布 0 条质检结果\n", "申诉期满公布 1 条质检结果\n", "申诉期满公布 0 条质检结果\n"]

@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from models.org.organisation import Staff
 from models.quality.lifecycle import ResultStatus
 from models.quality.tables import Inspection, Result
 from models.tickets.ticket import Ticket
@@ -111,8 +112,6 @@ def _number(url, result: Result) -> str:
 
 
 def _staff_id(url, code: str) -> int:
-    from models.org.organisation import Staff
-
     with session_scope(url) as session:
         return session.scalar(select(Staff.id).where(Staff.code == code))
 

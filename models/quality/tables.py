@@ -5,11 +5,12 @@ old; no row of a published result is ever changed); indicator appeals."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, UTCDateTime, enum_column
 from models.core.enums import DepartmentKind
+from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
 from models.quality.lifecycle import ResultStatus
 from models.tickets.ticket import Ticket
@@ -117,3 +118,13 @@ class IndicatorAppeal(Base):
 
     region: Mapped[Region] = relationship()
     department: Mapped[Department] = relationship()
+
+
+@event.listens_for(Result, "before_update")
+def _published_stays(mapper, connection, result: Result) -> None:
+    """A published (or amended) result is never edited, whoever writes: a correction is a new
+    version. The move that publishes it is the last change it takes."""
+    history = inspect(result).attrs.status.history
+    was = history.deleted[0] if history.deleted else result.status
+    if was in (ResultStatus.published, ResultStatus.amended):
+        raise InputError("result", f"结果{was.label}，不能再修改", f"a {was} result never changes")
