@@ -3,6 +3,7 @@ sample, no ticket sampled twice in a plan, the appeal window across National Day
 Saturday, a lapsed window published once, the review refused to the inspector, an amendment as a
 new version with the old one readable, and indicator appeals routed by the rule table."""
 
+import shutil
 from datetime import date
 
 import pytest
@@ -177,3 +178,26 @@ def test_the_cli_draws_once_and_publishes_lapsed_windows(centre, capsys):
             for _ in range(2)]
     assert [early.out, late[0].out, late[1].out] == [
         "申诉期满公布 0 条质检结果\n", "申诉期满公布 1 条质检结果\n", "申诉期满公布 0 条质检结果\n"]
+
+
+def test_a_result_keeps_the_scorecard_revision_it_was_scored_against(centre, tmp_path):
+    folder = tmp_path / "quality_data"
+    shutil.copytree(QUALITY_DIR, folder)
+    card_file = folder / "scorecards" / "service.yaml"
+    with session_scope(centre) as session:
+        draw_period(session, plan("monthly", folder), date(2026, 8, 1), now=SCORED_AT,
+                    timezone=TZ)
+        first, second = session.scalars(select(Inspection).order_by(Inspection.id).limit(2))
+        before = score_inspection(session, first.inspector, first, {**ALL_MET, "accuracy": False},
+                                  "地址记录错误", now=SCORED_AT, folder=folder)
+        # The centre reweighs accuracy from 30 to 60 (a new revision of the same card).
+        card_file.write_text(card_file.read_text("utf-8").replace("weight: 30\n    criteria: 客户",
+                                                                  "weight: 60\n    criteria: 客户"),
+                             "utf-8")
+        after = score_inspection(session, second.inspector, second,
+                                 {**ALL_MET, "accuracy": False}, "地址记录错误", now=SCORED_AT,
+                                 folder=folder)
+        assert (before.score, after.score) == (70.0, 53.8)  # 70 of 100 points, then 70 of 130
+        assert before.revision != after.revision
+        kept = parse_scorecard(session.get(Result, before.id).card.text).card
+        assert [item.weight for item in kept.items] == [20, 30, 30, 20, 0]
