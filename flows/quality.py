@@ -2,6 +2,8 @@
 a drawn period is found again) and dealt to the inspectors' queues; every quarter of an hour,
 pre-published results whose appeal window has lapsed are published as they stand (once)."""
 
+from datetime import date
+
 import pendulum
 from prefect import flow, get_run_logger
 
@@ -13,12 +15,13 @@ from tasks.quality.sampling import draw_due
 
 
 @flow(name="quality-draw")
-def quality_draw() -> dict[str, int]:
+def quality_draw(today: date | None = None) -> dict[str, int]:
+    """`today` (default: today in the centre): the periods before it are the ones drawn."""
     settings = get_settings()
     now = pendulum.now("UTC")
     with session_scope() as session:
-        drawn = draw_due(session, plans(), now.in_timezone(settings.timezone).date(), now=now,
-                         timezone=settings.timezone)
+        drawn = draw_due(session, plans(), today or now.in_timezone(settings.timezone).date(),
+                         now=now, timezone=settings.timezone)
     logger = get_run_logger()
     for key, found in drawn.items():
         logger.info("plan %s, period from %s: %d inspections%s", key, found.sample.period_start,

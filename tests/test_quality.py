@@ -9,11 +9,12 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from flows.quality import quality_draw, quality_publish_lapsed
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.quality.lifecycle import Action, ResultStatus
 from models.quality.scorecard import parse_scorecard, score
-from models.quality.tables import Inspection, Result
+from models.quality.tables import Inspection, Result, Sample
 from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
 from tasks.quality import indicator_appeals
@@ -201,3 +202,14 @@ def test_a_result_keeps_the_scorecard_revision_it_was_scored_against(centre, tmp
         assert before.revision != after.revision
         kept = parse_scorecard(session.get(Result, before.id).card.text).card
         assert [item.weight for item in kept.items] == [20, 30, 30, 20, 0]
+
+
+def test_the_scheduled_flows_draw_a_period_once_and_publish_a_lapsed_window_once(
+        centre, prefect_harness):
+    assert [quality_draw(today=date(2026, 9, 1)) for _ in range(2)] == [{"monthly": SAMPLED}] * 2
+    with session_scope(centre) as session:
+        assert len(session.scalars(select(Sample)).all()) == 1
+        inspection = session.scalar(select(Inspection).order_by(Inspection.id).limit(1))
+        score_inspection(session, inspection.inspector, inspection,
+                         {**ALL_MET, "accuracy": False}, "地址记录错误", now=SCORED_AT)
+    assert [quality_publish_lapsed() for _ in range(2)] == [1, 0]  # the window ended on 10-10
