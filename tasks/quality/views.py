@@ -35,7 +35,7 @@ def own_results(session: Session, staff: Staff) -> list[Result]:
                                 .order_by(Result.scored_at.desc(), Result.version.desc())))
 
 
-def visible(session: Session, scope: Scope, result: Result) -> bool:
+def visible(scope: Scope, result: Result) -> bool:
     """The agent's own, or any of the reader's unit and below for supervisors and inspectors."""
     inspection = result.inspection
     if inspection.agent_id == scope.staff.id:

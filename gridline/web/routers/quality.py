@@ -39,7 +39,7 @@ def _by(text: str) -> str:
 
 def _result(session, me, result_id: int) -> Result:
     result = session.get(Result, result_id)
-    if result is None or not views.visible(session, me, result):
+    if result is None or not views.visible(me, result):
         raise HTTPException(404)
     return result
 
@@ -60,8 +60,9 @@ def inspect_form(request: Request, session: Db, me: Me, portal: Site, inspection
     inspection = session.get(Inspection, inspection_id)
     if inspection is None or inspection.inspector_id != me.staff.id:
         raise HTTPException(404)
-    if current(session, inspection.id) is not None:
-        return RedirectResponse(f"/quality/result/{current(session, inspection.id).id}", 303)
+    scored = current(session, inspection.id)
+    if scored is not None:
+        return RedirectResponse(f"/quality/result/{scored.id}", 303)
     card = card_in_force(session, plan(inspection.plan).scorecard,
                          inspection.sample.period_start, portal.clock()).card
     session.commit()
