@@ -17,6 +17,13 @@ from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
+from models.quality.tables import (
+    IndicatorAppeal,
+    Inspection,
+    Result,
+    Sample,
+    ScorecardRevision,
+)
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
 from models.tickets.calendar import CalendarOverride
@@ -40,7 +47,8 @@ from models.workforce.tables import (
 __all__ = [
     "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
     "WebhookSubscription",
-    "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
+    "AuditRecord", "Base", "IndicatorAppeal", "Inspection", "Result", "Sample",
+    "ScorecardRevision", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "OutboxMessage", "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan",

@@ -15,6 +15,7 @@ from gridline.cli import (
     org,
     outbox,
     portal,
+    quality,
     rules,
     run,
     step,
@@ -40,6 +41,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(quality.app, name="quality")
 app.add_typer(org.org_app, name="org")
 app.add_typer(org.customers_app, name="customers")
 app.command("up")(run.up)

@@ -65,6 +65,7 @@ class DepartmentKind(Labelled):
     marketing = "marketing", "营销部"
     metering = "metering", "计量中心"
     discipline = "discipline", "纪检监察"
+    quality = "quality", "质量管理部"  # its staff inspect (质检) handled tickets
 
 
 class StaffRole(Labelled):
@@ -73,6 +74,7 @@ class StaffRole(Labelled):
     head = "head", "部门负责人"
     supervisor = "supervisor", "中心值班长"
     admin = "admin", "管理员"
+    inspector = "inspector", "质检员"
 
 
 class StepStatus(Labelled):

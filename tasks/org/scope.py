@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from models.core.enums import StaffRole
 from models.org.organisation import Region, Staff
+from models.quality import roles as quality_roles
 from models.tickets.ticket import Step, Ticket
 
 CENTRE_ROLES = {StaffRole.agent, StaffRole.supervisor, StaffRole.admin}
@@ -65,3 +66,17 @@ class Scope:
     @property
     def supervises(self) -> bool:
         return self.staff.role in SUPERVISING_ROLES
+
+    @property
+    def inspects(self) -> bool:
+        """质检: scores sampled tickets."""
+        return quality_roles.inspects(self.staff)
+
+    @property
+    def reviews_appeals(self) -> bool:
+        return quality_roles.reviews(self.staff)
+
+    @property
+    def sees_quality(self) -> bool:
+        """Sees the quality results of the unit and below (an agent sees only their own)."""
+        return self.supervises or self.inspects

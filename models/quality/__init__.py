@@ -1,0 +1,1 @@
+"""Service quality: scorecards, sampling plans, inspection results and their appeals."""

@@ -1,0 +1,1 @@
+"""Service quality as use cases: drawing samples, scoring, appeals, reviews, results."""
