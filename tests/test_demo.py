@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 from flows.lifecycle import lifecycles
 from models import Department, OutboxMessage, Staff, Step, Ticket
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus, TicketStatus
+from models.quality.lifecycle import ResultStatus
+from models.quality.tables import Inspection, Result
 from models.tickets.ticket import Event
 from tasks.core.db import session_scope
 from tasks.demo.seed import seed_demo
@@ -19,8 +21,9 @@ from tasks.tickets.rule_store import load_rules
 from tests.cli import run_cli
 from tests.portal import login, portal_app, serve
 
-# The department kinds the lifecycles hand work to; metering gets it by re-dispatch.
-WORKING_KINDS = set(DepartmentKind)
+# The department kinds the lifecycles hand work to; metering gets it by re-dispatch. Quality
+# management inspects tickets; its work is in the inspectors' queues, not in steps.
+WORKING_KINDS = set(DepartmentKind) - {DepartmentKind.quality}
 
 
 @pytest.fixture
@@ -87,7 +90,7 @@ def test_every_demo_users_inbox_has_work(db_url, demo):
         waiting = Counter(session.scalars(select(Step.department_id).where(
             Step.status == StepStatus.open)))
         departments = session.scalars(select(Department)).all()
-        idle = [d.code for d in departments if not waiting[d.id]]
+        idle = [d.code for d in departments if not waiting[d.id] and d.kind in WORKING_KINDS]
         assert idle == []
         assert {d.kind for d in departments if waiting[d.id]} == WORKING_KINDS
     with serve(portal_app()) as base_url:
@@ -155,3 +158,22 @@ def test_the_same_seed_gives_the_same_centre(empty_db_url, tmp_path):
                 .order_by(Ticket.number, Step.id)).all())
             pictures.append(session.scalar(select(func.count()).select_from(Event)))
     assert pictures[0] == pictures[2] and pictures[1] == pictures[3] and len(pictures[0]) > 50
+
+
+def test_the_demo_inspectors_have_last_months_sample_and_an_agent_a_result_to_appeal(db_url):
+    now = pendulum.datetime(2026, 12, 2, 10, 0, tz="Asia/Shanghai")
+    with session_scope(db_url) as session:
+        counts = seed_demo(session, now=now, calendar=load_work_calendar(session, "Asia/Shanghai"),
+                           rules=load_rules(session))
+        results = session.scalars(select(Result).order_by(Result.id)).all()
+        dealt = Counter(session.scalars(select(Staff.code).join(
+            Inspection, Inspection.inspector_id == Staff.id)))
+        assert [(r.status, r.passed) for r in results] == [
+            (ResultStatus.published, True), (ResultStatus.prepublished, False)]
+        failed = results[1]
+        assert failed.window_ends_at > now and failed.inspection.agent.role == StaffRole.agent
+        months = {(i.sample.period_start, i.sample.period_end)
+                  for i in session.scalars(select(Inspection))}
+    assert sorted(dealt) == ["S0003", "S0004"] and sum(dealt.values()) == counts["inspections"]
+    assert dealt["S0003"] - dealt["S0004"] in (0, 1)  # dealt round-robin, the first first
+    assert months == {(pendulum.date(2026, 11, 1), pendulum.date(2026, 12, 1))}

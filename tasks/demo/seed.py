@@ -37,6 +37,7 @@ from tasks.demo.history import (
     record_history,
     step_times,
 )
+from tasks.demo.quality import demo_inspections
 from tasks.demo.scenarios import CLOSED, CORE, OPEN, Scenario
 from tasks.org.passwords import hash_password
 from tasks.tickets.lifecycle_store import acknowledge, lifecycle_references
@@ -84,8 +85,8 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
     session.add(centre)
     duty = _staff(session, names, "S0001", StaffRole.supervisor, centre, None)
     _staff(session, names, "S0002", StaffRole.admin, centre, None)
-    for i in range(8):
-        _staff(session, names, f"S01{i:02d}", StaffRole.agent, centre, duty)
+    agents = [_staff(session, names, f"S01{i:02d}", StaffRole.agent, centre, duty)
+              for i in range(8)]
 
     counties: list[Region] = []
     for (city_code, city_name), county_rows in CITIES.items():
@@ -138,10 +139,16 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
                 continue
         ticket = _demo_ticket(session, rng, names, _caller(rng, people, scenario.region),
                               scenario, specs[scenario.type], staff, now=now,
-                              calendar=calendar, rules=rules, received=received)
+                              calendar=calendar, rules=rules, received=received,
+                              agent=agents[i % len(agents)])
         if not scenario.follows:
             lead, neighbours = ticket, 0
     session.flush()
+    # Made last, so the draws above (names, phones) stay those of the demo without them.
+    inspected = demo_inspections(session, now, calendar,
+                                 [_staff(session, names, f"S000{i}", StaffRole.inspector,
+                                         _quality_department(session, province), duty)
+                                  for i in (3, 4)])
     if password:
         # One hash for every demo login: argon2 is slow on purpose, and these are demo accounts.
         demo_hash = hash_password(password)
@@ -152,6 +159,7 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             "open": session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.status.in_(OPEN_STATUSES))),
             "staff": session.scalar(select(func.count()).select_from(Staff)),
+            "inspections": inspected,
             "callers": [{"phone": c.phone, "name": c.name, "region": f"{c.region.code} {c.region.name}"}
                         for c in callers]}
 
@@ -180,7 +188,7 @@ def _caller(rng: random.Random, people: list[Customer], region: str) -> Customer
 
 
 def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec, staff, *,
-                 now, calendar, rules, received: datetime | None) -> Ticket:
+                 now, calendar, rules, received: datetime | None, agent: Staff) -> Ticket:
     """The ticket as intake stored it, then its history up to where the scenario has it stand;
     a ticket whose clocks cannot stand as asked on this date is closed instead."""
     subtype = scenario.subtype or (rng.choice(BUSINESS_SUBTYPES)
@@ -206,7 +214,8 @@ def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec
         urgency=Urgency.urgent if scenario.type == TicketType.fault_repair else Urgency.normal,
         received_at=received,
     )
-    ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules)
+    ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules,
+                           agent=agent)
     times = step_times(received, moves, gaps, dues_at(received), now - timedelta(minutes=2))
     record_history(session, ticket, spec, moves, times, staff)
     receipt_sent(session, ticket, spec)
@@ -245,6 +254,15 @@ def _staff(session, names, code, role, department, supervisor) -> Staff:
                    supervisor=supervisor)
     session.add(person)
     return person
+
+
+def _quality_department(session, province: Region) -> Department:
+    found = session.scalar(select(Department).where(Department.code == "D32-QC"))
+    if found is None:
+        found = Department(code="D32-QC", name="客户服务中心质量管理部", kind=DepartmentKind.quality,
+                           region=province)
+        session.add(found)
+    return found
 
 
 def _department(session, names, code, name, kind, region, duty) -> Department:

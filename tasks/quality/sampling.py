@@ -105,7 +105,8 @@ def sampled(session: Session, sample: Sample) -> list[int]:
 
 
 def draw_due(session: Session, plans: dict[str, Plan], today: date, *, now: datetime,
-             timezone: str) -> dict[str, Drawn]:
+             timezone: str, seed: int | None = None) -> dict[str, Drawn]:
     """Each plan's last whole period before `today`, drawn if it was not (what the schedule runs)."""
-    return {key: draw_period(session, p, previous_period(p, today)[0], now=now, timezone=timezone)
+    return {key: draw_period(session, p, previous_period(p, today)[0], now=now, timezone=timezone,
+                             seed=seed)
             for key, p in plans.items()}
