@@ -61,7 +61,7 @@ def open_follow_up(session: Session, survey: Survey, text: str, *, now: datetime
                        f"客户回复“{text.strip()[:50]}”，请核实处理。"}
 
     def link(ticket: Ticket) -> None:
-        survey.follow_up_id = ticket.id
+        survey.follow_up = ticket
         session.add(Event(ticket_id=surveyed.id, at=now, kind="survey_follow_up", actor="系统",
                           message=f"客户回复不满意，已开立跟进工单 {ticket.number}"))
 

@@ -23,8 +23,10 @@ TEMPLATE = "survey"
 def region_lines(session: Session) -> dict[int, frozenset[str]]:
     """Each region's code with the codes of every region above it: a campaign or stratum naming
     a city covers its counties."""
-    parents = dict(session.execute(select(Region.id, Region.parent_id)).tuples())
-    codes = dict(session.execute(select(Region.id, Region.code)).tuples())
+    codes, parents = {}, {}
+    for region_id, code, parent_id in session.execute(
+            select(Region.id, Region.code, Region.parent_id)):
+        codes[region_id], parents[region_id] = code, parent_id
     lines = {}
     for region_id in codes:
         line, current = set(), region_id
