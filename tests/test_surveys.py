@@ -4,7 +4,7 @@ unsatisfied answer opens, and the pages within scope with their Excel. SQLite an
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -13,12 +13,15 @@ from sqlalchemy import func, select
 from gridline.web.app import create_app
 from models.core.errors import InputError
 from models.messaging.outbox import OutboxMessage
+from models.org.organisation import Staff
 from models.surveys.answers import Answer, ReplyOutcome, SurveyStatus
 from models.surveys.campaigns import Stratum, draw_value, load_campaigns
 from models.surveys.tables import SurveyReply
 from models.tickets.ticket import Event, Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
+from tasks.statistics.aggregations import indicators
+from tasks.statistics.figures import Statistics, local_period
 from tests.portal import login, portal_centre, serve
 from tests.sms_platform import Platform
 from tests.surveys import (
@@ -98,6 +101,42 @@ def test_a_survey_due_in_quiet_hours_waits_until_they_end(centre, platform):
     assert deliver(platform, at(8, days=1)) == {"sent": 1}
     assert [m["to"] for m in platform.received] == ["13812345678"]
     assert SURVEY_ASK in platform.received[0]["text"] and number in platform.received[0]["text"]
+
+
+def test_a_failing_gateway_keeps_the_survey_queued_and_a_rerun_adds_nothing(centre, platform):
+    number = closed_ticket(centre, at(9))
+    assert survey_round(centre, at(12)) == {"queued": 1}
+    platform.answer = "500"
+    assert deliver(platform, at(12)) == {"failed": 1}
+    assert survey_round(centre, at(12, 10)) == {}
+    platform.answer = "ok"
+    assert deliver(platform, survey_of(centre, number).message.next_attempt_at) == {"sent": 1}
+    assert count(centre, OutboxMessage, OutboxMessage.template == "survey") == 1
+    assert survey_of(centre, number).status == SurveyStatus.awaiting
+
+
+def test_a_dead_survey_sms_is_undelivered_not_no_answer(centre, platform):
+    number = closed_ticket(centre, at(9))
+    survey_round(centre, at(12))
+    platform.answer = "refuse"
+    assert deliver(platform, at(12)) == {"failed": 1}
+    assert deliver(platform, survey_of(centre, number).message.next_attempt_at) == {"failed": 1}
+    assert survey_round(centre, at(12, days=3)) == {"undelivered": 1}
+
+
+@pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
+def test_the_scheduled_flow_draws_and_closes_on_a_real_prefect_server(
+        centre, prefect_harness, tmp_path, monkeypatch):
+    from flows.surveys import survey_round as scheduled_round
+
+    campaigns = tmp_path / "surveys.yaml"
+    campaigns.write_text("campaigns:\n  - {key: t, name: 测试, rate: 1.0, seed: 7}\n",
+                         encoding="utf-8")
+    monkeypatch.setenv("GRIDLINE_SURVEYS__CAMPAIGNS_FILE", str(campaigns))
+    number = closed_ticket(centre, at(9))
+    assert scheduled_round(at(12).isoformat())["queued"] == 1
+    assert scheduled_round(at(12, 10).isoformat()) == {"at": at(12, 10).isoformat()}
+    assert survey_of(centre, number).message.template == "survey"
 
 
 def test_nobody_is_surveyed_twice_within_the_repeat_days(centre):
@@ -203,6 +242,10 @@ def test_the_page_shows_the_rate_within_scope_and_the_excel_equals_it(
         ["2027-03", "合计", "全部", "1", "1", "0", "0", "1", "0", "0.0%"]]
     assert [row[2] for row in table(suzhou, "surveys")] == ["姑苏区"]
     assert [row[5] for row in table(page.text, "surveys")].count("无应答") == 1
+    with session_scope(centre) as session:  # the dashboard's indicator: the same definition
+        stats = Statistics(session, session.scalar(select(Staff).where(Staff.code == "S0100")))
+        month = local_period(date(2027, 3, 1), date(2027, 3, 31), "Asia/Shanghai", clock["now"])
+        assert stats.figures(indicators().get("survey_satisfaction"), month).total.value == 0.5
 
 
 def test_a_bad_campaign_file_names_the_file_line_and_field(tmp_path):
