@@ -1,5 +1,5 @@
 """The data and the rules, a room per domain: core, org, tickets, messaging, audit, workforce,
-integrations. Pure.
+integrations, surveys. Pure.
 
 Importing the package registers every table on the metadata (migrations and tests rely on it)."""
 
@@ -26,6 +26,7 @@ from models.quality.tables import (
 )
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
+from models.surveys.tables import Survey, SurveyReply
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import (
@@ -52,5 +53,5 @@ __all__ = [
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "OutboxMessage", "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan",
-    "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock",
+    "Step", "Submission", "SubmissionLog", "Survey", "SurveyReply", "Ticket", "TicketClock",
 ]

@@ -25,7 +25,7 @@ SAMPLE = {
     "files": ["日报-江苏省-2026-11-24.xlsx", "日报-江苏省-2026-11-24.pdf"],
     "ticket_url": "https://95598.example.cn/tickets/20261125000001",
     "staff_code": "S0101", "link": "https://portal.example.cn/password/setup/abc",
-    "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC),
+    "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC), "valid_hours": "48",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

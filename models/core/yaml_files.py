@@ -1,4 +1,5 @@
-"""A YAML data file read as a pydantic model, with one Chinese error naming the file and field."""
+"""A YAML data file read as a pydantic model, with one Chinese error naming the file, the line and
+the field."""
 
 from pathlib import Path
 from typing import TypeVar
@@ -6,7 +7,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from models.core.errors import InputError, input_error
+from models.core.errors import InputError, input_error, line_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -15,9 +16,12 @@ def read_model_file(path: Path, model: type[M], what: str, key: str) -> M:
     """`path` validated as `model`; `what` names the file for the user (e.g. 指标文件), `key` the
     field of the error when the file itself cannot be read."""
     try:
-        return model.model_validate(yaml.safe_load(path.read_text("utf-8")))
+        text = path.read_text("utf-8")
+        return model.model_validate(yaml.safe_load(text))
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(key, f"{what}无法读取", f"{path}: {exc}") from None
     except ValidationError as exc:
         error = input_error(exc, model)
-        raise InputError(f"{path.name}: {error.field}", f"{what}无效（{error.zh}）", error.en) from None
+        line = line_of(yaml.compose(text), tuple(error.field.split(".")))
+        raise InputError(f"{path.name}:{line}: {error.field}", f"{what}无效（{error.zh}）",
+                         error.en) from None

@@ -76,6 +76,16 @@ class CallbackPolicy(BaseModel):
     retry_minutes: float = Field(default=120, gt=0)  # between one try and the next
 
 
+class SurveyConfig(BaseModel):
+    """Satisfaction surveys by SMS (tasks/surveys): the campaigns, and the SMS platform's uplink."""
+
+    campaigns_file: Path | None = None  # None: models/data/surveys.yaml
+    # Shared with the SMS platform: it signs each uplink (X-Gridline-Signature, as our webhooks
+    # are signed). None: the uplink endpoint refuses every request.
+    uplink_secret: str | None = None
+    uplink_max_skew_seconds: int = Field(default=300, ge=1)  # a signed request older is refused
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRIDLINE_", env_file=".env", extra="ignore",
                                       env_nested_delimiter="__")
@@ -111,6 +121,7 @@ class Settings(BaseSettings):
     portal: PortalConfig = PortalConfig()
     api: ApiConfig = ApiConfig()
     worker: WorkerConfig = WorkerConfig()
+    surveys: SurveyConfig = SurveyConfig()  # GRIDLINE_SURVEYS__UPLINK_SECRET, __CAMPAIGNS_FILE
 
 
 def get_settings() -> Settings:

@@ -17,6 +17,8 @@ from sqlalchemy.types import Float
 from models.core.enums import DepartmentKind, TicketType
 from models.org.organisation import Department
 from models.statistics.indicators import IndicatorSet, load_indicators
+from models.surveys.answers import SATISFIED, SurveyStatus
+from models.surveys.tables import Survey
 from models.tickets.ticket import Step, Ticket, TicketClock
 from models.workforce.tables import CallRecord
 
@@ -187,6 +189,16 @@ def callbacks_satisfied(period: Period, dimension: str | None) -> Select:
     result = Step.form_data["result"].as_string()
     return _step_fact(period, dimension, _one(result == "满意"), literal(1)).where(
         Step.step_key == "callback", result.in_(["满意", "不满意"]))
+
+
+@aggregation("surveys_satisfied")
+def surveys_satisfied(period: Period, dimension: str | None) -> Select:
+    """Satisfaction surveys drawn in the period and answered: (满意 + 基本满意) over answered, the
+    one definition the survey page uses (models.surveys.answers); 无应答 is not in it."""
+    return (_ticket_fact(period, dimension, _one(Survey.answer.in_(sorted(SATISFIED))), literal(1))
+            .join(Survey, Survey.ticket_id == Ticket.id)
+            .where(Survey.created_at >= period.start, Survey.created_at < period.end,
+                   Survey.status == SurveyStatus.answered))
 
 
 def _repair_clock(period: Period, dimension: str | None, clock: str) -> Select:
