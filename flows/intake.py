@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 import httpx
+from prefect.exceptions import ObjectNotFound
 from sqlalchemy.orm import Session
 
 from flows.lifecycle import start_lifecycle, wants_run
@@ -25,7 +26,7 @@ from tasks.tickets.store import create_ticket, find_region
 class LifecycleNotStarted(Exception):
     """The ticket is stored, but its run could not be started (the Prefect server is away)."""
 
-    def __init__(self, number: str, cause: httpx.HTTPError):
+    def __init__(self, number: str, cause: Exception):
         super().__init__(f"ticket {number} saved, its lifecycle not started: {cause}")
         self.number, self.cause = number, cause
         self.zh = f"工单 {number} 已保存，但流程未能启动（Prefect 服务不可用）"
@@ -69,7 +70,7 @@ def open_ticket(session: Session, data: dict, *, now: datetime, start: bool | No
     if wants_run(start):
         try:
             ticket.flow_run_id = start_lifecycle(session, ticket)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ObjectNotFound) as exc:  # the server away, or not deployed yet
             raise LifecycleNotStarted(ticket.number, exc) from exc
         session.commit()
     return Opened(ticket, calendar)
