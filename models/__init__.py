@@ -13,6 +13,7 @@ from models.integrations.tables import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from models.knowledge.articles import Article, ArticleLog, ArticleToken
 from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
@@ -40,6 +41,7 @@ from models.workforce.tables import (
 __all__ = [
     "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
     "WebhookSubscription",
+    "Article", "ArticleLog", "ArticleToken",
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
