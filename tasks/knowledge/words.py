@@ -15,7 +15,8 @@ _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _WORD = re.compile(r"\w", re.UNICODE)
 # Words of a question that say nothing about its subject.
-STOP = frozenset("怎么 怎样 如何 什么 为什么 哪里 哪些 多少 是否 可以 能否 请问 一下 的 了 吗 呢 是 和 与 及 在".split())
+STOP = frozenset("怎么 怎样 如何 什么 为什么 哪里 哪些 多少 是否 可以 能否 请问 一下 "
+                 "的 了 吗 呢 是 和 与 及 在".split())
 
 
 @lru_cache(maxsize=1)
