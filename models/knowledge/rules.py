@@ -93,6 +93,13 @@ def validity(first: date, last: date | None, timezone: str) -> tuple[datetime, d
     return start, end
 
 
+def local_days(start: datetime, end: datetime | None, timezone: str) -> tuple[date, date | None]:
+    """`validity` read back: the first and last local days (both included)."""
+    zone = ZoneInfo(timezone)
+    last = None if end is None else date.fromordinal(end.astimezone(zone).date().toordinal() - 1)
+    return start.astimezone(zone).date(), last
+
+
 @dataclass(frozen=True)
 class CallContext:
     """What intake knows about a call: the type, the unit chain (the customer's unit first, then
@@ -108,20 +115,22 @@ class CallContext:
 def specificity(article: Article, call: CallContext) -> int | None:
     """How closely a version's scope fits the call (higher first), or None when it does not
     apply. An outage or event outranks everything; a subtype outranks a type; a unit near the
-    customer's outranks one further up; each matching tag adds one."""
+    customer's outranks one further up; each matching tag adds one. A call without a type yet
+    (intake, before the agent chooses) is fitted on the other parts only."""
     score = 0
     if article.event_ref:
         if article.event_ref not in call.events:
             return None
         score += 1000
-    if article.ticket_type:
-        if article.ticket_type != call.ticket_type:
-            return None
-        score += 100
-    if article.subtype:
-        if article.subtype != call.subtype:
-            return None
-        score += 200
+    if call.ticket_type is not None:  # before the agent picks a type, every type may apply
+        if article.ticket_type:
+            if article.ticket_type != call.ticket_type:
+                return None
+            score += 100
+        if article.subtype:
+            if article.subtype != call.subtype:
+                return None
+            score += 200
     if article.region_ids:
         depth = next((i for i, r in enumerate(call.regions) if r in article.region_ids), None)
         if depth is None:

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from models.knowledge.articles import Article, ArticleKind, ArticleStatus, ArticleToken
+from models.core.errors import InputError
+from models.knowledge.articles import Article, ArticleKind, ArticleLog, ArticleStatus, ArticleToken
 from models.knowledge.rules import CallContext, specificity
 from models.tickets.ticket import Ticket
 from tasks.knowledge.scope import call_for_ticket
@@ -71,6 +72,21 @@ def script_in_force(session: Session, ticket: Ticket) -> Match | None:
     return found[0] if found else None
 
 
+@dataclass(frozen=True)
+class Used:
+    """A reply that named its script: the step, the reference typed, the version (if it exists)."""
+
+    step_id: int
+    reference: str
+    article: Article | None
+
+
+def used_in(session: Session, ticket: Ticket) -> list[Used]:
+    """The scripts the ticket's replies recorded, for quality inspection."""
+    return [Used(step.id, ref, by_reference(session, ref)) for step in ticket.steps
+            if (ref := (step.form_data or {}).get("script_used"))]
+
+
 def versions(session: Session, doc_key: str) -> list[Article]:
     return list(session.scalars(select(Article).where(Article.doc_key == doc_key)
                                 .order_by(Article.version.desc())))
@@ -85,5 +101,23 @@ def by_reference(session: Session, reference: str) -> Article | None:
                                                 Article.version == int(version)))
 
 
+def check_used(session: Session, text: str, *, at: datetime, field: str = "script_used") -> Article:
+    """The version a reply names as its script: it must exist and be in force at `at`."""
+    article = by_reference(session, text)
+    if article is None:
+        raise InputError(field, f"没有这个答复口径版本：{text}（格式如 KB-00001/v2）",
+                         f"no such version {text!r}")
+    if not session.scalar(select(func.count()).select_from(Article).where(
+            Article.id == article.id, in_force(at))):
+        raise InputError(field, f"答复口径 {text} 当前未生效，不能作为答复依据",
+                         f"{text} is not in force")
+    return article
+
+
 def reference(article: Article) -> str:
     return f"{article.doc_key}/v{article.version}"
+
+
+def history(session: Session, article: Article) -> list[ArticleLog]:
+    return list(session.scalars(select(ArticleLog).where(ArticleLog.article_id == article.id)
+                                .order_by(ArticleLog.id)))

@@ -20,11 +20,14 @@ from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.tickets.forms import PICKED, FormDecl
 from models.tickets.ticket import Step
+from tasks.knowledge.finding import check_used, for_call
+from tasks.knowledge.scope import call_for_ticket
 from tasks.org.scope import Scope
 from tasks.tickets.queries import step_context, visible_step
 from tasks.tickets.step_forms import picked_name, step_model
 
 router = APIRouter()
+SCRIPT_FIELD = "script_used"  # a form field naming the knowledge version a reply followed
 
 
 def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
@@ -73,13 +76,16 @@ def return_reason(forms: dict[str, FormDecl], step: Step | None) -> str:
 def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],
               status_code: int = 200, typed: dict | None = None, errors: dict | None = None):
     context = step_context(step)
-    forms = lifecycle_of(object_session(step), step.ticket).forms
+    session = object_session(step)
+    forms = lifecycle_of(session, step.ticket).forms
+    scripts = (for_call(session, call_for_ticket(session, step.ticket), at=portal.clock())
+               if SCRIPT_FIELD in model.model_fields else None)
     return portal.page(request, "step.html", me, status_code=status_code, step=step,
                        ticket=step.ticket, title=portal.step_title(step.ticket.type, step.step_key),
                        intro=model.__doc__ or "", widgets=webforms.widgets(model, typed, errors),
                        general_error=(errors or {}).get("", ""), context=context,
                        said=partial(what_was_said, forms),
-                       reason=return_reason(forms, context.previous))
+                       reason=return_reason(forms, context.previous), scripts=scripts)
 
 
 def already_done(request: Request, portal: Portal, me: Scope, step: Step, status_code: int):
@@ -105,6 +111,12 @@ def submit_step(request: Request, session: Db, me: Me, form: Posted, portal: Sit
         return already_done(request, portal, me, step, 409)
     data, typed = webforms.read_submission(model, form, portal.settings.timezone)
     filled, errors = webforms.validate(model, data)
+    used = not errors and getattr(filled, SCRIPT_FIELD, None)
+    if used:
+        try:
+            check_used(session, used, at=portal.clock())
+        except InputError as exc:
+            errors = {exc.field: exc.zh}
     if errors:
         return step_page(request, portal, me, step, model, 422, typed, errors)
     number, key = step.ticket.number, step.step_key
