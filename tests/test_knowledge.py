@@ -164,3 +164,25 @@ def test_bad_input_gets_one_clear_error_and_writes_nothing(centre):
         assert caught.value.zh == "只有部门负责人、值班长或管理员可以审核"
     with session_scope(centre) as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 1
+
+
+def test_send_back_and_withdraw_keep_the_record_of_what_was_in_force(centre):
+    with session_scope(centre) as session:
+        editor, head = staff(session, "A-EDIT"), staff(session, "A-HEAD")
+        article = versions.create(session, editor, check_draft(draft()), now=NOW, timezone=TZ)
+        versions.act(session, editor, article, Action.submit, now=NOW)
+        with pytest.raises(InputError) as caught:
+            versions.act(session, head, article, Action.send_back, now=NOW)
+        assert caught.value.zh == "退回须填写原因"
+        versions.act(session, head, article, Action.send_back, now=NOW, reason="口径与政策不符")
+        assert (article.status, article.reason) == (ArticleStatus.draft, "口径与政策不符")
+        versions.act(session, editor, article, Action.submit, now=NOW)
+        versions.act(session, head, article, Action.approve, now=NOW)
+        withdrawn_at = local(2026, 11, 22, 15)
+        versions.act(session, editor, article, Action.withdraw, now=withdrawn_at, reason="政策暂停")
+        call = call_for_customer(session, _customer(session))
+        assert [m.article.id for m in finding.for_call(session, call, at=local(2026, 11, 22, 14))] == [
+            article.id]
+        assert finding.for_call(session, call, at=withdrawn_at) == []
+        assert [e.action for e in finding.history(session, article)] == [
+            "create", "submit", "send_back", "submit", "approve", "withdraw"]
