@@ -101,7 +101,10 @@ def by_reference(session: Session, reference: str) -> Article | None:
                                                 Article.version == int(version)))
 
 
-def check_used(session: Session, text: str, *, at: datetime, field: str = "script_used") -> Article:
+SCRIPT_FIELD = "script_used"  # a step form's field naming the version a reply followed
+
+
+def check_used(session: Session, text: str, *, at: datetime, field: str = SCRIPT_FIELD) -> Article:
     """The version a reply names as its script: it must exist and be in force at `at`."""
     article = by_reference(session, text)
     if article is None:

@@ -20,14 +20,13 @@ from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.tickets.forms import PICKED, FormDecl
 from models.tickets.ticket import Step
-from tasks.knowledge.finding import check_used, for_call
+from tasks.knowledge.finding import SCRIPT_FIELD, for_call
 from tasks.knowledge.scope import call_for_ticket
 from tasks.org.scope import Scope
 from tasks.tickets.queries import step_context, visible_step
 from tasks.tickets.step_forms import picked_name, step_model
 
 router = APIRouter()
-SCRIPT_FIELD = "script_used"  # a form field naming the knowledge version a reply followed
 
 
 def actionable_step(session: Session, me: Scope, step_id: int) -> tuple[Step, type[BaseModel]]:
@@ -111,12 +110,6 @@ def submit_step(request: Request, session: Db, me: Me, form: Posted, portal: Sit
         return already_done(request, portal, me, step, 409)
     data, typed = webforms.read_submission(model, form, portal.settings.timezone)
     filled, errors = webforms.validate(model, data)
-    used = not errors and getattr(filled, SCRIPT_FIELD, None)
-    if used:
-        try:
-            check_used(session, used, at=portal.clock())
-        except InputError as exc:
-            errors = {exc.field: exc.zh}
     if errors:
         return step_page(request, portal, me, step, model, 422, typed, errors)
     number, key = step.ticket.number, step.step_key
