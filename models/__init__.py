@@ -13,6 +13,7 @@ from models.integrations.tables import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from models.knowledge.articles import Article, ArticleLog, ArticleToken
 from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
@@ -48,6 +49,7 @@ from models.workforce.tables import (
 __all__ = [
     "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
     "WebhookSubscription",
+    "Article", "ArticleLog", "ArticleToken",
     "AuditRecord", "Base", "IndicatorAppeal", "Inspection", "Result", "Sample",
     "ScorecardRevision", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",

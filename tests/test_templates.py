@@ -26,6 +26,8 @@ SAMPLE = {
     "ticket_url": "https://95598.example.cn/tickets/20261125000001",
     "staff_code": "S0101", "link": "https://portal.example.cn/password/setup/abc",
     "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC), "valid_hours": "48",
+    "kind": "统一答复口径", "title": "阶梯电价咨询答复", "reference": "KB-00001/v2",
+    "valid_to": datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

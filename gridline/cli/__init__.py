@@ -11,6 +11,7 @@ from gridline.cli import (
     db,
     demo,
     imports,
+    knowledge,
     lifecycle,
     org,
     outbox,
@@ -39,6 +40,7 @@ app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")
 app.add_typer(lifecycle.app, name="lifecycle")
+app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
 app.add_typer(quality.app, name="quality")

@@ -11,13 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.enums import DepartmentKind
-from models.core.errors import StepFormError
+from models.core.errors import InputError, StepFormError
 from models.core.formatting import local_time
 from models.org.organisation import Department, Region, Staff
 from models.tickets.forms import FieldDecl, form_model, validate_model
 from models.tickets.lifecycle import LifecycleSpec
 from models.tickets.ticket import Step, Ticket
 from tasks.core.settings import get_settings
+from tasks.knowledge.finding import SCRIPT_FIELD, check_used
 from tasks.tickets.clocks import RECORDED_AT
 
 
@@ -92,6 +93,11 @@ def check_filled(session: Session, spec: LifecycleSpec, step: Step, data: dict[s
             if filled[field] not in names:  # the placeholder of an empty list
                 raise StepFormError({field: "没有可选的部门或人员，请联系管理员"})
             filled[field] = names[filled[field]]
+    if filled.get(SCRIPT_FIELD):  # the knowledge version the reply followed, in force now
+        try:
+            check_used(session, filled[SCRIPT_FIELD], at=now)
+        except InputError as exc:
+            raise StepFormError({SCRIPT_FIELD: exc.zh}) from None
     if step.form in RECORDED_AT:
         field = RECORDED_AT[step.form]
         filled[field] = recorded_time(filled.get(field), step.ticket.received_at, now, field)

@@ -17,6 +17,8 @@ from models.core.enums import TicketType, Urgency
 from models.core.errors import InputError
 from models.tickets.intake import normalise_phone
 from models.tickets.ticket import IntakeToken
+from tasks.knowledge.finding import for_call
+from tasks.knowledge.scope import call_for_customer
 from tasks.org.lookups import start_lookup
 from tasks.org.scope import Scope
 from tasks.tickets.intake_forms import AlreadyOpened, issue_form
@@ -63,11 +65,17 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
                                 ("address", known.customer.address),
                                 ("region", known.customer.region.code)):
                 values.setdefault(name, value)
+    scripts = []
+    if phone and "phone" not in errors:  # the approved answers for this caller, in force now
+        call = call_for_customer(session, known.customer, ticket_type=values.get("type") or None,
+                                 subtype=values.get("subtype") or None)
+        scripts = for_call(session, call, at=now)
     form = issue_form(session, me.staff.id, now=now, valid_hours=config.intake_form_hours)
     return portal.page(request, "intake.html", me, status_code=status_code, values=values,
                        errors=errors, customer=known.customer, open_tickets=known.open_tickets,
                        faults=known.faults, regions=regions_in_scope(session, me),
-                       types=list(TicketType), urgencies=list(Urgency), form_token=form)
+                       types=list(TicketType), urgencies=list(Urgency), form_token=form,
+                       scripts=scripts)
 
 
 @router.get("/intake")

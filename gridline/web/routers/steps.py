@@ -20,6 +20,8 @@ from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.tickets.forms import PICKED, FormDecl
 from models.tickets.ticket import Step
+from tasks.knowledge.finding import SCRIPT_FIELD, for_call
+from tasks.knowledge.scope import call_for_ticket
 from tasks.org.scope import Scope
 from tasks.tickets.queries import step_context, visible_step
 from tasks.tickets.step_forms import picked_name, step_model
@@ -73,13 +75,16 @@ def return_reason(forms: dict[str, FormDecl], step: Step | None) -> str:
 def step_page(request: Request, portal: Portal, me: Scope, step: Step, model: type[BaseModel],
               status_code: int = 200, typed: dict | None = None, errors: dict | None = None):
     context = step_context(step)
-    forms = lifecycle_of(object_session(step), step.ticket).forms
+    session = object_session(step)
+    forms = lifecycle_of(session, step.ticket).forms
+    scripts = (for_call(session, call_for_ticket(session, step.ticket), at=portal.clock())
+               if SCRIPT_FIELD in model.model_fields else None)
     return portal.page(request, "step.html", me, status_code=status_code, step=step,
                        ticket=step.ticket, title=portal.step_title(step.ticket.type, step.step_key),
                        intro=model.__doc__ or "", widgets=webforms.widgets(model, typed, errors),
                        general_error=(errors or {}).get("", ""), context=context,
                        said=partial(what_was_said, forms),
-                       reason=return_reason(forms, context.previous))
+                       reason=return_reason(forms, context.previous), scripts=scripts)
 
 
 def already_done(request: Request, portal: Portal, me: Scope, step: Step, status_code: int):

@@ -13,6 +13,7 @@ from gridline.web.security import PageNo
 from models.core.enums import StepStatus, TicketType
 from models.tickets.diagram import svg
 from models.tickets.ticket import Ticket
+from tasks.knowledge import finding as knowledge
 from tasks.messaging.queries import messages_of
 from tasks.org.scope import Scope
 from tasks.tickets import queries
@@ -53,7 +54,9 @@ def show_ticket(request: Request, session: Session, me: Scope, portal: Portal, t
     run_url = f"{prefect_ui}/runs/flow-run/{ticket.flow_run_id}" if ticket.flow_run_id else None
     return portal.page(request, "ticket.html", me, ticket=ticket, run_url=run_url,
                        messages=messages_of(session, ticket.id), revealed=revealed,
-                       diagram=diagram(session, ticket))
+                       diagram=diagram(session, ticket),
+                       script_then=knowledge.script_in_force(session, ticket),
+                       scripts_used=knowledge.used_in(session, ticket))
 
 
 def diagram(session: Session, ticket: Ticket) -> Markup:
