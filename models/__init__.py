@@ -17,6 +17,7 @@ from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
+from models.outages.outage import Outage, OutageArea
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
 from models.tickets.calendar import CalendarOverride
@@ -43,6 +44,7 @@ __all__ = [
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
-    "LoginFailure", "OutboxMessage", "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan",
+    "LoginFailure", "Outage", "OutageArea", "OutboxMessage", "PortalSession", "Region",
+    "RosterShift", "Staff", "StaffingPlan",
     "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock",
 ]

@@ -13,6 +13,7 @@ from gridline.cli import (
     imports,
     lifecycle,
     org,
+    outages,
     outbox,
     portal,
     rules,
@@ -34,6 +35,7 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(outages.app, name="outages")
 app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")

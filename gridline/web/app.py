@@ -26,6 +26,7 @@ from gridline.web.routers import (
     dashboard,
     intake,
     login,
+    outages,
     password,
     password_setup,
     search,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None,
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     for area in (login, password, password_setup, tickets, search, steps, intake, supervision,
-                 dashboard, wallboard, approvals, admin_api, admin_org):
+                 dashboard, wallboard, approvals, admin_api, admin_org, outages):
         app.include_router(area.router)
     app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

@@ -42,6 +42,8 @@ class Ticket(Base):
     responsible_phone: Mapped[str | None] = mapped_column(String(20))
     # A fault ticket linked to the known fault of its area (its master): met when that one closes.
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # A fault call in an outage's area: told the outage's reason and restore, met when it restores.
+    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), index=True)
 
     customer: Mapped[Customer | None] = relationship()
     region: Mapped[Region] = relationship()

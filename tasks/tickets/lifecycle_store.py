@@ -15,6 +15,7 @@ from models.core.errors import InputError
 from models.core.formatting import local_time
 from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
+from models.tickets.faults import known_detail
 from models.tickets.lifecycle import (
     DONE,
     HUMAN_KINDS,
@@ -32,7 +33,7 @@ from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
-from tasks.tickets.faults import find_known_fault, meet_linked
+from tasks.tickets.faults import find_known, meet_linked
 from tasks.tickets.marketing_import import SOURCE as MARKETING_SOURCE
 from tasks.tickets.rule_store import rule_clocks
 
@@ -120,15 +121,13 @@ def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, att
         return open_step(session, ticket, step, attempt, department=department,
                          assignee=assignee, now=now, note=walk.note)
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
-        known = find_known_fault(session, ticket)
-        if known is not None:
-            ticket.linked_to_id = known.id
-        detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
-            if known else {}
-        message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
+        outage, known = find_known(session, ticket)
+        ticket.outage_id = outage.id if outage else None
+        ticket.linked_to_id = known.id if known else None
+        detail, message = known_detail(outage, known, get_settings().timezone)
         return record_system_step(session, ticket, step, attempt,
-                                  outcome="known" if known else "unknown", detail=detail,
-                                  message=message, now=now, note=walk.note)
+                                  outcome="known" if outage or known else "unknown",
+                                  detail=detail, message=message, now=now, note=walk.note)
     message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
     return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
                               message=message, now=now, note=walk.note)
