@@ -43,7 +43,8 @@ class Ticket(Base):
     # A fault ticket linked to the known fault of its area (its master): met when that one closes.
     linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     # A fault call in an outage's area: told the outage's reason and restore, met when it restores.
-    outage_id: Mapped[int | None] = mapped_column(ForeignKey("outages.id"), index=True)
+    outage_id: Mapped[int | None] = mapped_column(  # use_alter: outages name tickets too
+        ForeignKey("outages.id", use_alter=True), index=True)
 
     customer: Mapped[Customer | None] = relationship()
     region: Mapped[Region] = relationship()
