@@ -21,6 +21,7 @@ from models.outages.outage import Outage, OutageArea
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
 from models.tickets.calendar import CalendarOverride
+from models.tickets.links import TicketLink
 from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import (
     Event,
@@ -46,5 +47,5 @@ __all__ = [
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "Outage", "OutageArea", "OutboxMessage", "PortalSession", "Region",
     "RosterShift", "Staff", "StaffingPlan",
-    "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock",
+    "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock", "TicketLink",
 ]

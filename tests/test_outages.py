@@ -21,6 +21,7 @@ from tasks.org.scope import Scope, region_subtree
 from tasks.outages import register
 from tasks.outages.notices import send_notices
 from tasks.tickets import queries
+from tasks.tickets.links import master_of
 from tasks.tickets.store import get_ticket
 from tests.cli import run_cli
 from tests.test_fault_repair import advance, create
@@ -117,7 +118,7 @@ def test_a_fault_call_in_an_outage_area_is_told_its_reason_and_linked_without_a_
         ticket = get_ticket(session, caller)
         assert [s.step_key for s in ticket.steps] == ["known_fault", "inform", "close_linked"]
         assert session.get(Outage, ticket.outage_id).number == "TD100"
-        assert ticket.linked_to_id is None
+        assert master_of(session, ticket.id) is None
         check = ticket.steps[0].form_data
         assert (check["result"], check["outage_no"], check["reason"]) == \
             ("known", "TD100", "变压器更换")

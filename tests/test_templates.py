@@ -31,6 +31,7 @@ SAMPLE = {
     "kind": "计划停电", "reason": "10kV线路检修", "area": "玄武区、秦淮区", "lines": "10kV 玄武线",
     "start_at": datetime(2026, 12, 2, 0, 0, tzinfo=UTC),
     "restore_at": datetime(2026, 12, 2, 8, 0, tzinfo=UTC),
+    "master_no": "20261125000003", "reply": "经核实，系线路检修所致，已恢复供电。",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from models.core.enums import TicketStatus
 from models.outages.outage import Outage, OutageStatus
 from models.tickets.faults import RESTORE, known_fault
 from models.tickets.ticket import Event, Ticket
 from tasks.core.settings import get_settings
 from tasks.outages.register import outages_in_effect, restore
+from tasks.tickets.links import members_of
 
 
 def fault_window() -> timedelta:
@@ -43,13 +45,16 @@ def find_known(session: Session, ticket: Ticket) -> tuple[Outage | None, Ticket 
 
 
 def meet_linked(session: Session, master: Ticket, now: datetime, actor: str) -> None:
-    """The master closes: each ticket linked to it has its clocks met when the master's same
-    clock was (never before it was received), else now."""
+    """The master closes: the outage opened from it is restored, and each member that closed
+    waiting on it (a fault call linked at intake) has its clocks met when the master's same clock
+    was (never before it was received), else now. An open member keeps its own deadlines."""
     met = {c.clock: c.met_at for c in master.clocks if c.met_at is not None}
     for outage in session.scalars(select(Outage).where(Outage.source_ticket_id == master.id,
                                                        Outage.status == OutageStatus.active)):
         restore(session, outage, at=met.get(RESTORE, now), by=actor, now=now)
-    for linked in session.scalars(select(Ticket).where(Ticket.linked_to_id == master.id)):
+    for linked in members_of(session, master.id):
+        if linked.status != TicketStatus.closed:
+            continue
         open_clocks = [c for c in linked.clocks if c.met_at is None]
         for clock in open_clocks:
             clock.met_at = max(met.get(clock.clock, now), linked.received_at)

@@ -26,6 +26,7 @@ from models.tickets.lifecycle import (
     StepSpec,
     Walk,
 )
+from models.tickets.links import LinkKind
 from models.tickets.ticket import Event, Step, Ticket, TicketClock
 from tasks.core.settings import get_settings
 from tasks.integrations import webhooks
@@ -34,6 +35,7 @@ from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
 from tasks.tickets.faults import find_known, meet_linked
+from tasks.tickets.links import link, master_of, propagate_reply
 from tasks.tickets.marketing_import import SOURCE as MARKETING_SOURCE
 from tasks.tickets.rule_store import rule_clocks
 
@@ -123,7 +125,8 @@ def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, att
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
         outage, known = find_known(session, ticket)
         ticket.outage_id = outage.id if outage else None
-        ticket.linked_to_id = known.id if known else None
+        if known is not None and master_of(session, ticket.id) is None:
+            link(session, known, ticket, LinkKind.same_problem, by=SYSTEM, now=now)
         detail, message = known_detail(outage, known, get_settings().timezone)
         return record_system_step(session, ticket, step, attempt,
                                   outcome="known" if outage or known else "unknown",
@@ -205,6 +208,8 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
         detail={"step": spec.key, "attempt": step.attempt, "outcome": outcome}))
     notify(session, ticket, step, spec.notify.get("done", []), "done", now)
     webhooks.step_done(session, ticket, step, outcome, now)
+    if data.get("reply_text"):  # a master's reply reaches its members
+        propagate_reply(session, ticket, data["reply_text"], reply_id=step.id, now=now)
     session.flush()
     return outcome
 
