@@ -3,7 +3,7 @@ suggestions for a new ticket, and a master's reply carried to every member once.
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models.core.enums import OPEN_STATUSES
@@ -50,11 +50,13 @@ def link(session: Session, master: Ticket, member: Ticket, kind: LinkKind, *, by
     return row
 
 
-def suggestions(session: Session, ticket: Ticket, *, limit: int = 5) -> list[tuple[Ticket, float]]:
+def suggestions(session: Session, ticket: Ticket, *, limit: int = 5,
+                also: tuple[ColumnElement[bool], ...] = ()) -> list[tuple[Ticket, float]]:
     """Open tickets of the same unit and type received within a day of this one, not yet
-    linked, whose text is alike: the most alike first, for a person to confirm."""
+    linked, whose text is alike: the most alike first, for a person to confirm (`also`: the
+    reader's scope)."""
     linked = select(TicketLink.member_id)
-    near = session.scalars(select(Ticket).where(
+    near = session.scalars(select(Ticket).where(*also,
         Ticket.id != ticket.id, Ticket.region_id == ticket.region_id, Ticket.type == ticket.type,
         Ticket.status.in_(OPEN_STATUSES), Ticket.id.not_in(linked),
         Ticket.received_at.between(ticket.received_at - SUGGEST_WINDOW,
