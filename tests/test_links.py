@@ -6,6 +6,8 @@ import pendulum
 import pytest
 from sqlalchemy import func, select
 
+from flows.steps import complete_step
+from models.core.enums import TicketStatus
 from models.core.errors import InputError
 from models.messaging.outbox import OutboxMessage
 from models.tickets.links import LinkKind, TicketLink, similarity
@@ -14,7 +16,7 @@ from tasks.core.db import session_scope
 from tasks.tickets import links
 from tasks.tickets.store import get_ticket
 from tests.cli import run_cli
-from tests.test_fault_repair import create
+from tests.test_fault_repair import advance, create, finish, someone_for
 
 NOW = pendulum.now("UTC")
 
@@ -26,8 +28,8 @@ def centre(db_url, capsys):
 
 
 def complaint(capsys, content: str, minutes: int = 0, region: str = "320102",
-              phone: str = "13812345678") -> str:
-    result = run_cli(capsys, "ticket", "create", "--no-start", "--type", "complaint",
+              phone: str = "13812345678", ticket_type: str = "complaint") -> str:
+    result = run_cli(capsys, "ticket", "create", "--no-start", "--type", ticket_type,
                      "--phone", phone, "--name", "张三", "--address", "南京市玄武区中山路1号",
                      "--content", content, "--region", region,
                      "--received-at", NOW.add(minutes=minutes).isoformat(), "--json")
@@ -105,3 +107,25 @@ def test_a_masters_reply_reaches_each_member_once_and_leaves_their_deadlines(cen
                 f"经核实为线路老化，已安排改造。如有疑问请拨打95598。"]
             assert session.scalar(select(func.count()).select_from(Event).where(
                 Event.ticket_id == ticket.id, Event.kind == "master_reply")) == 1
+
+
+def test_a_master_does_not_close_while_a_member_is_open(centre, capsys):
+    """The master's callback would close it: refused while the member is open, nothing written;
+    once the member has closed (its own callback), the master closes."""
+    reply = {"result": "已处理", "reply_text": "已为您办理。"}
+    master, member = (complaint(capsys, "申请增容", m, phone=f"1390000{m:04d}",
+                                ticket_type="business") for m in (0, 1))
+    assert link(centre, master, member, LinkKind.member) is None
+    for number in (master, member):
+        finish(centre, number, "handle", reply)
+    callback = advance(centre, master)
+    with pytest.raises(InputError, match="still open") as refused:
+        complete_step(master, "callback", {"result": "满意"}, someone_for(centre, callback))
+    assert refused.value.zh == f"从单{member}尚未办结，主单暂不能办结"
+    with session_scope(centre) as session:
+        assert get_ticket(session, master).status == TicketStatus.awaiting_callback
+    finish(centre, member, "callback", {"result": "满意"})
+    finish(centre, master, "callback", {"result": "满意"})
+    with session_scope(centre) as session:
+        assert [get_ticket(session, n).status for n in (master, member)] == \
+            [TicketStatus.closed, TicketStatus.closed]

@@ -35,7 +35,7 @@ from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
 from tasks.tickets.faults import find_known, meet_linked
-from tasks.tickets.links import link, master_of, propagate_reply
+from tasks.tickets.links import link, master_of, propagate_reply, refuse_close_over_open_members
 from tasks.tickets.marketing_import import SOURCE as MARKETING_SOURCE
 from tasks.tickets.rule_store import rule_clocks
 
@@ -178,6 +178,9 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     two submissions at the same instant exactly one wins and the other gets StepNotOpen."""
     spec = lifecycle.step(step.step_key)
     transition = lifecycle.transition(spec, data.get("result", DONE))
+    if transition is not None and transition.to in {s.key for s in lifecycle.steps} \
+            and lifecycle.step(transition.to).kind == StepKind.close:
+        refuse_close_over_open_members(session, ticket)
     returned = spec.kind == StepKind.handoff and transition is not None \
         and transition.to in {s.key for s in lifecycle.steps} \
         and lifecycle.step(transition.to).form == "redispatch"

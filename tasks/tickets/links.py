@@ -87,3 +87,13 @@ def propagate_reply(session: Session, master: Ticket, reply: str, *, reply_id: i
         told += 1
     session.flush()
     return told
+
+
+def refuse_close_over_open_members(session: Session, master: Ticket) -> None:
+    """A master does not close while a member is open: each member keeps its own callback, so
+    it closes first (a fault call linked at intake is closed at once)."""
+    still_open = [m.number for m in members_of(session, master.id)
+                  if m.status in OPEN_STATUSES]
+    if still_open:
+        raise InputError("result", f"从单{'、'.join(still_open)}尚未办结，主单暂不能办结",
+                         f"members {', '.join(still_open)} are still open")
