@@ -18,6 +18,7 @@ from models.messaging.outbox import OutboxMessage
 from models.org.accounts import LoginFailure, PortalSession
 from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
+from models.outages.outage import Outage, OutageArea
 from models.quality.tables import (
     IndicatorAppeal,
     Inspection,
@@ -29,6 +30,7 @@ from models.statistics import indexes as _statistics_indexes  # noqa: F401 - reg
 from models.statistics.approval import Submission, SubmissionLog
 from models.surveys.tables import Survey, SurveyReply
 from models.tickets.calendar import CalendarOverride
+from models.tickets.links import TicketLink
 from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import (
     Event,
@@ -54,6 +56,7 @@ __all__ = [
     "ScorecardRevision", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
-    "LoginFailure", "OutboxMessage", "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan",
-    "Step", "Submission", "SubmissionLog", "Survey", "SurveyReply", "Ticket", "TicketClock",
+    "LoginFailure", "Outage", "OutageArea", "OutboxMessage", "PortalSession", "Region",
+    "RosterShift", "Staff", "StaffingPlan", "Step", "Submission", "SubmissionLog", "Survey",
+    "SurveyReply", "Ticket", "TicketClock", "TicketLink",
 ]

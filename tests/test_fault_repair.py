@@ -22,6 +22,7 @@ from tasks.core.db import session_scope
 from tasks.org.scope import Scope
 from tasks.tickets import queries
 from tasks.tickets.lifecycle_store import enter_step, find_step, outcome_of
+from tasks.tickets.links import master_of
 from tasks.tickets.rule_store import ensure_default_rules
 from tasks.tickets.store import get_ticket
 from tests.cli import run_cli
@@ -149,7 +150,7 @@ def test_the_intake_list_and_the_lifecycle_agree_on_the_known_fault(centre, caps
     with session_scope(centre) as session:
         linked = get_ticket(session, caller)
         assert [s.step_key for s in linked.steps] == ["known_fault", "inform", "close_linked"]
-        assert session.get(Ticket, linked.linked_to_id).number == open_fault
+        assert master_of(session, linked.id).number == open_fault
 
 
 def test_a_returned_step_is_listed_as_returned(centre, capsys):

@@ -241,12 +241,15 @@ def test_every_template_renders_in_chinese_on_both_channels():
     assert names == {"dispatch_notice", "customer_ack", "about_to_expire", "overdue", "escalation",
                      "callback_notice", "closure_notice", "known_fault", "reopen_escalation",
                      "clock_skew", "handover_list", "workforce_alert", "chase",
-                     "statistics_report", "password_setup", "survey"}
+                     "statistics_report", "password_setup", "survey", "outage_notice",
+                     "linked_reply"}
     # clock_skew speaks of no ticket; a chase names who chases
     context = CONTEXT | {"skew": "5分钟", "database_time": NOON, "name": "田轩", "advice": "请今日回复",
                          "valid_hours": "48"}
-    # the workforce's, the reports' and the set-up links' speak of no ticket: tests/test_templates.py
-    for name in names - {"workforce_alert", "handover_list", "statistics_report", "password_setup"}:
+    # the workforce's, the reports' and the set-up links' speak of no ticket: tests/test_templates.py;
+    # the outage notice neither: tests/test_outages.py
+    for name in names - {"workforce_alert", "handover_list", "statistics_report", "password_setup",
+                         "outage_notice"}:
         for channel in MessageChannel:
             subject, text, html = render(env, channel, name, context)
             assert CONTEXT["ticket_no"] in text or name == "clock_skew"

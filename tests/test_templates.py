@@ -26,8 +26,14 @@ SAMPLE = {
     "ticket_url": "https://95598.example.cn/tickets/20261125000001",
     "staff_code": "S0101", "link": "https://portal.example.cn/password/setup/abc",
     "expires_at": datetime(2026, 11, 28, 7, 0, tzinfo=UTC), "valid_hours": "48",
-    "kind": "统一答复口径", "title": "阶梯电价咨询答复", "reference": "KB-00001/v2",
+    "title": "阶梯电价咨询答复", "reference": "KB-00001/v2",
     "valid_to": datetime(2026, 11, 30, 16, 0, tzinfo=UTC),
+    "outage_kind": "计划停电", "outage_reason": "10kV线路检修",
+    "outage_restore": datetime(2026, 11, 25, 10, 0, tzinfo=UTC), "outage_no": "TD20261125001",
+    "kind": "计划停电", "reason": "10kV线路检修", "area": "玄武区、秦淮区", "lines": "10kV 玄武线",
+    "start_at": datetime(2026, 12, 2, 0, 0, tzinfo=UTC),
+    "restore_at": datetime(2026, 12, 2, 8, 0, tzinfo=UTC),
+    "master_no": "20261125000003", "reply": "经核实，系线路检修所致，已恢复供电。",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

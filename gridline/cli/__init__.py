@@ -14,6 +14,7 @@ from gridline.cli import (
     knowledge,
     lifecycle,
     org,
+    outages,
     outbox,
     portal,
     quality,
@@ -36,6 +37,7 @@ app.add_typer(ticket.app, name="ticket")
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(outbox.app, name="outbox")
+app.add_typer(outages.app, name="outages")
 app.add_typer(step.app, name="step")
 app.add_typer(audit.app, name="audit")
 app.add_typer(imports.app, name="import")

@@ -27,6 +27,7 @@ from gridline.web.routers import (
     intake,
     knowledge,
     login,
+    outages,
     password,
     password_setup,
     quality,
@@ -59,8 +60,8 @@ def create_app(settings: Settings | None = None,
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     for area in (login, password, password_setup, tickets, search, steps, intake, supervision,
-                 dashboard, wallboard, approvals, quality, surveys, knowledge, admin_api,
-                 admin_org):
+                 dashboard, wallboard, approvals, quality, surveys, knowledge, outages,
+                 admin_api, admin_org):
         app.include_router(area.router)
     app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

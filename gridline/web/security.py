@@ -20,7 +20,7 @@ from models.core.paths import PROJECT_ROOT
 from models.core.text import has_control_characters
 
 STATIC_DIR = PROJECT_ROOT / "static"
-MAX_BODY = 1024 * 1024  # bytes: the longest form is a few kB; a file upload has no business here
+MAX_BODY = 1024 * 1024  # bytes: the longest form is a few kB, an outage plan's upload some tens
 DRAIN_LIMIT = 64 * MAX_BODY  # read (and drop) up to this much of a refused body, then hang up
 INT64_MAX = 2**63 - 1
 
@@ -47,7 +47,7 @@ MESSAGES = {
     403: "您无权访问该页面。",
     405: "该页面不支持这种访问方式。",
     429: "请求过于频繁，请稍后再试。",
-    413: f"提交的内容超过 {MAX_BODY // 1024 // 1024} MB，已拒绝。门户只接受表单文字，不接受文件。",
+    413: f"提交的内容超过 {MAX_BODY // 1024 // 1024} MB，已拒绝。",
     422: "输入的数据无效（数字超出范围、含有控制字符或过长），请返回修改后重试。",
     500: "系统内部错误，已记录。请稍后重试；若仍有问题，请联系管理员。",
     503: "系统暂时不可用（数据库无法访问或只读），请稍后重试。",

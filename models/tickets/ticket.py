@@ -40,8 +40,9 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(20), default="gridline", server_default="gridline")
     responsible_name: Mapped[str | None] = mapped_column(String(50))
     responsible_phone: Mapped[str | None] = mapped_column(String(20))
-    # A fault ticket linked to the known fault of its area (its master): met when that one closes.
-    linked_to_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # A fault call in an outage's area: told the outage's reason and restore, met when it restores.
+    outage_id: Mapped[int | None] = mapped_column(  # use_alter: outages name tickets too
+        ForeignKey("outages.id", use_alter=True), index=True)
 
     customer: Mapped[Customer | None] = relationship()
     region: Mapped[Region] = relationship()

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from models.core.enums import StaffRole, Urgency
 from models.org.organisation import Staff
+from models.outages.outage import Outage
 from models.tickets.lifecycle import Audience, Notice
 from models.tickets.ticket import Step, Ticket
 from tasks.messaging.outbox import enqueue
@@ -27,7 +28,7 @@ def notify(session: Session, ticket: Ticket, step: Step | None, notices: list[No
             continue  # no one to tell on that channel (a customer has no e-mail on file)
         enqueue(session, key=f"{owner}:{stage}:{notice.to}:{notice.channel}",
                 channel=notice.channel, recipient=recipient, template=notice.template,
-                context=_context(ticket, step), now=now, ticket_id=ticket.id,
+                context=_context(session, ticket, step), now=now, ticket_id=ticket.id,
                 step_id=step.id if step is not None else None,
                 to_customer=notice.to == Audience.customer,
                 urgent=ticket.urgency != Urgency.normal)
@@ -43,11 +44,16 @@ def _staff_for(session: Session, ticket: Ticket, step: Step, audience: Audience)
     return duty_supervisor(session, ticket.region)
 
 
-def _context(ticket: Ticket, step: Step | None) -> dict:
+def _context(session: Session, ticket: Ticket, step: Step | None) -> dict:
     """What any lifecycle template may say about the ticket and the step: `deadline` is the
-    step's due time, or the ticket's last one (what the customer is promised)."""
+    step's due time, or the ticket's last one (what the customer is promised); the outage a
+    fault call is linked to, its reason and expected restore."""
     latest_due = max((c.due_at for c in ticket.clocks), default=ticket.received_at)
+    outage = session.get(Outage, ticket.outage_id) if ticket.outage_id else None
     return {
+        "outage_kind": outage.kind.label if outage else None,
+        "outage_reason": outage.reason if outage else None,
+        "outage_restore": outage.restore_at if outage else None,
         "ticket_no": ticket.number, "ticket_type": ticket.type.label, "content": ticket.content,
         "address": ticket.address, "customer_phone": ticket.caller_phone,
         "deadline": (step.due_at if step is not None else None) or latest_due,

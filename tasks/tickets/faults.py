@@ -1,14 +1,19 @@
 """Known faults: the intake page's list and the fault lifecycle's check, both by the one rule in
-models/tickets/faults.py; a linked ticket's clocks met when the ticket it is linked to closes."""
+models/tickets/faults.py, after the outage register (an outage in effect in the area comes
+first); a linked ticket's clocks met when the ticket it is linked to closes."""
 
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from models.tickets.faults import known_fault
+from models.core.enums import TicketStatus
+from models.outages.outage import Outage, OutageStatus
+from models.tickets.faults import RESTORE, known_fault
 from models.tickets.ticket import Event, Ticket
 from tasks.core.settings import get_settings
+from tasks.outages.register import outages_in_effect, restore
+from tasks.tickets.links import members_of
 
 
 def fault_window() -> timedelta:
@@ -30,11 +35,26 @@ def find_known_fault(session: Session, ticket: Ticket) -> Ticket | None:
     return found[0] if found else None
 
 
+def find_known(session: Session, ticket: Ticket) -> tuple[Outage | None, Ticket | None]:
+    """What a new fault call is already known by: the outage in effect in its area at its
+    receipt, else the known fault ticket of its area; (None, None) when nothing is."""
+    outages = outages_in_effect(session, ticket.region_id, ticket.received_at, limit=1)
+    if outages:
+        return outages[0], None
+    return None, find_known_fault(session, ticket)
+
+
 def meet_linked(session: Session, master: Ticket, now: datetime, actor: str) -> None:
-    """The master closes: each ticket linked to it has its clocks met when the master's same
-    clock was (never before it was received), else now."""
+    """The master closes: the outage opened from it is restored, and each member that closed
+    waiting on it (a fault call linked at intake) has its clocks met when the master's same clock
+    was (never before it was received), else now. An open member keeps its own deadlines."""
     met = {c.clock: c.met_at for c in master.clocks if c.met_at is not None}
-    for linked in session.scalars(select(Ticket).where(Ticket.linked_to_id == master.id)):
+    for outage in session.scalars(select(Outage).where(Outage.source_ticket_id == master.id,
+                                                       Outage.status == OutageStatus.active)):
+        restore(session, outage, at=met.get(RESTORE, now), by=actor, now=now)
+    for linked in members_of(session, master.id):
+        if linked.status != TicketStatus.closed:
+            continue
         open_clocks = [c for c in linked.clocks if c.met_at is None]
         for clock in open_clocks:
             clock.met_at = max(met.get(clock.clock, now), linked.received_at)

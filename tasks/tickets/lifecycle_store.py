@@ -15,6 +15,7 @@ from models.core.errors import InputError
 from models.core.formatting import local_time
 from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Department, Region, Staff
+from models.tickets.faults import known_detail
 from models.tickets.lifecycle import (
     DONE,
     HUMAN_KINDS,
@@ -25,6 +26,7 @@ from models.tickets.lifecycle import (
     StepSpec,
     Walk,
 )
+from models.tickets.links import LinkKind
 from models.tickets.ticket import Event, Step, Ticket, TicketClock
 from tasks.core.settings import get_settings
 from tasks.integrations import webhooks
@@ -32,7 +34,8 @@ from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
-from tasks.tickets.faults import find_known_fault, meet_linked
+from tasks.tickets.faults import find_known, meet_linked
+from tasks.tickets.links import link, master_of, propagate_reply, refuse_close_over_open_members
 from tasks.tickets.marketing_import import SOURCE as MARKETING_SOURCE
 from tasks.tickets.rule_store import rule_clocks
 
@@ -120,15 +123,14 @@ def enter_step(session: Session, ticket: Ticket, walk: Walk, step: StepSpec, att
         return open_step(session, ticket, step, attempt, department=department,
                          assignee=assignee, now=now, note=walk.note)
     if step.kind == StepKind.branch and step.check == Checks.known_fault:
-        known = find_known_fault(session, ticket)
-        if known is not None:
-            ticket.linked_to_id = known.id
-        detail = {"linked_no": known.number, "linked_at": known.received_at.isoformat()} \
-            if known else {}
-        message = f"同一区域已有故障工单{known.number}，已关联" if known else "未发现已知故障"
+        outage, known = find_known(session, ticket)
+        ticket.outage_id = outage.id if outage else None
+        if known is not None and master_of(session, ticket.id) is None:
+            link(session, known, ticket, LinkKind.same_problem, by=SYSTEM, now=now)
+        detail, message = known_detail(outage, known, get_settings().timezone)
         return record_system_step(session, ticket, step, attempt,
-                                  outcome="known" if known else "unknown", detail=detail,
-                                  message=message, now=now, note=walk.note)
+                                  outcome="known" if outage or known else "unknown",
+                                  detail=detail, message=message, now=now, note=walk.note)
     message = {StepKind.notify: "已通知", StepKind.close: "工单办结归档"}[step.kind]
     return record_system_step(session, ticket, step, attempt, outcome=DONE, detail={},
                               message=message, now=now, note=walk.note)
@@ -176,6 +178,9 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
     two submissions at the same instant exactly one wins and the other gets StepNotOpen."""
     spec = lifecycle.step(step.step_key)
     transition = lifecycle.transition(spec, data.get("result", DONE))
+    if transition is not None and transition.to in {s.key for s in lifecycle.steps} \
+            and lifecycle.step(transition.to).kind == StepKind.close:
+        refuse_close_over_open_members(session, ticket)
     returned = spec.kind == StepKind.handoff and transition is not None \
         and transition.to in {s.key for s in lifecycle.steps} \
         and lifecycle.step(transition.to).form == "redispatch"
@@ -206,6 +211,8 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
         detail={"step": spec.key, "attempt": step.attempt, "outcome": outcome}))
     notify(session, ticket, step, spec.notify.get("done", []), "done", now)
     webhooks.step_done(session, ticket, step, outcome, now)
+    if data.get("reply_text"):  # a master's reply reaches its members
+        propagate_reply(session, ticket, data["reply_text"], reply_id=step.id, now=now)
     session.flush()
     return outcome
 

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models.core.enums import OPEN_STATUSES, StepStatus, TicketType
 from models.org.customer import Customer
 from models.org.organisation import Region, Staff
+from models.outages.outage import Outage
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.paging import Listing
 from tasks.org.scope import Scope
+from tasks.outages.register import outages_in_effect
 from tasks.tickets.faults import known_faults
 from tasks.tickets.store import find_customer_by_phone
 
@@ -84,12 +86,14 @@ class Caller:
     customer: Customer | None = None
     open_tickets: list[Ticket] = field(default_factory=list)
     faults: list[Ticket] = field(default_factory=list)
+    outages: list[Outage] = field(default_factory=list)
 
 
 def caller(session: Session, scope: Scope, phone: str, limit: int, now: datetime) -> Caller:
     """The customer of a (normalised) number in the reader's regions (one elsewhere is not found,
     as an unknown number), the open tickets of that number or customer the reader may see, and
-    the known faults of the customer's area now (the rule the fault lifecycle links by)."""
+    the outages and known faults of the customer's area now (the rule the fault lifecycle links
+    by: tasks/tickets/faults.find_known)."""
     customer = find_customer_by_phone(session, phone, scope.region_ids)
     same_caller = Ticket.caller_phone == phone
     if customer:
@@ -98,9 +102,12 @@ def caller(session: Session, scope: Scope, phone: str, limit: int, now: datetime
     open_tickets = session.scalars(
         select(Ticket).where(same_caller, Ticket.status.in_(OPEN_STATUSES), scope.sees_ticket())
         .order_by(newest).limit(limit)).all()
-    faults = known_faults(session, customer.region_id, now, limit=limit,
-                          also=(scope.sees_ticket(),)) if customer else []
-    return Caller(customer, list(open_tickets), list(faults))
+    if customer is None:
+        return Caller(None, list(open_tickets))
+    return Caller(customer, list(open_tickets),
+                  known_faults(session, customer.region_id, now, limit=limit,
+                               also=(scope.sees_ticket(),)),
+                  outages_in_effect(session, customer.region_id, now, limit=limit))
 
 
 def regions_in_scope(session: Session, scope: Scope) -> list[Region]:

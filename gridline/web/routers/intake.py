@@ -73,9 +73,9 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
     form = issue_form(session, me.staff.id, now=now, valid_hours=config.intake_form_hours)
     return portal.page(request, "intake.html", me, status_code=status_code, values=values,
                        errors=errors, customer=known.customer, open_tickets=known.open_tickets,
-                       faults=known.faults, regions=regions_in_scope(session, me),
-                       types=list(TicketType), urgencies=list(Urgency), form_token=form,
-                       scripts=scripts)
+                       faults=known.faults, outages=known.outages,
+                       regions=regions_in_scope(session, me), types=list(TicketType),
+                       urgencies=list(Urgency), form_token=form, scripts=scripts)
 
 
 @router.get("/intake")

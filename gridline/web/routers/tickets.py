@@ -7,16 +7,19 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from flows.lifecycle import lifecycle_of
-from gridline.web.deps import CSRF, Db, Me, Site
+from gridline.web.deps import CSRF, Db, Me, Posted, Site
+from gridline.web.forms import form_text
 from gridline.web.render import Portal
 from gridline.web.security import PageNo
-from models.core.enums import StepStatus, TicketType
+from models.core.enums import StepStatus, TicketStatus, TicketType
+from models.core.errors import InputError
 from models.tickets.diagram import svg
+from models.tickets.links import LinkKind
 from models.tickets.ticket import Ticket
 from tasks.knowledge import finding as knowledge
 from tasks.messaging.queries import messages_of
 from tasks.org.scope import Scope
-from tasks.tickets import queries
+from tasks.tickets import links, queries
 from tasks.tickets.store import record_phone_reveal
 
 router = APIRouter()
@@ -56,7 +59,11 @@ def show_ticket(request: Request, session: Session, me: Scope, portal: Portal, t
                        messages=messages_of(session, ticket.id), revealed=revealed,
                        diagram=diagram(session, ticket),
                        script_then=knowledge.script_in_force(session, ticket),
-                       scripts_used=knowledge.used_in(session, ticket))
+                       scripts_used=knowledge.used_in(session, ticket),
+                       master=links.master_of(session, ticket.id),
+                       members=links.members_of(session, ticket.id), link_kinds=list(LinkKind),
+                       suggested=links.suggestions(session, ticket, also=(me.sees_ticket(),))
+                       if me.calls_back and ticket.status != TicketStatus.closed else [])
 
 
 def diagram(session: Session, ticket: Ticket) -> Markup:
@@ -85,3 +92,25 @@ def reveal_phone(request: Request, session: Db, me: Me, portal: Site, number: st
                            revealed=ticket.caller_phone)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/tickets/{number}/links", dependencies=CSRF)
+def confirm_link(request: Request, session: Db, me: Me, form: Posted, portal: Site, number: str):
+    """A person confirms a suggested link: this ticket becomes the member of `master` (or, when
+    the form says so, the master of `member`)."""
+    if not me.calls_back:
+        raise HTTPException(403, "只有坐席、值班长和管理员可以关联工单。")
+    ticket = visible_ticket(session, me, number)
+    try:
+        kind = form_text(form, "kind", 32)
+        if kind not in LinkKind.__members__:
+            raise InputError("kind", "请选择关联类型", f"unknown link kind {kind!r}")
+        master_no, member_no = form_text(form, "master", 32), form_text(form, "member", 32)
+        master = visible_ticket(session, me, master_no) if master_no else ticket
+        member = visible_ticket(session, me, member_no) if member_no else ticket
+        links.link(session, master, member, LinkKind(kind), by=me.staff.code, now=portal.clock())
+        request.session["flash"] = f"已关联：工单{member.number}为{master.number}的从单。"
+    except InputError as exc:
+        session.rollback()
+        request.session["flash"] = f"未关联：{exc.zh}。"
+    return RedirectResponse(f"/tickets/{number}", status_code=303)

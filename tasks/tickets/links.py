@@ -1,0 +1,99 @@
+"""Ticket association (工单关联): links a person confirms (or the known-fault check writes),
+suggestions for a new ticket, and a master's reply carried to every member once."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from models.core.enums import OPEN_STATUSES
+from models.core.errors import InputError
+from models.messaging.outbox import OutboxMessage
+from models.tickets.links import LinkKind, TicketLink, link_problem, similarity
+from models.tickets.ticket import Event, Ticket
+from tasks.messaging.outbox import enqueue
+
+SUGGEST_WINDOW = timedelta(hours=24)
+SUGGEST_SIMILARITY = 0.2  # share of character pairs in common
+
+
+def master_of(session: Session, ticket_id: int) -> Ticket | None:
+    return session.scalar(select(Ticket).join(TicketLink, TicketLink.master_id == Ticket.id)
+                          .where(TicketLink.member_id == ticket_id))
+
+
+def members_of(session: Session, master_id: int) -> list[Ticket]:
+    return list(session.scalars(
+        select(Ticket).join(TicketLink, TicketLink.member_id == Ticket.id)
+        .where(TicketLink.master_id == master_id).order_by(Ticket.id)))
+
+
+def link(session: Session, master: Ticket, member: Ticket, kind: LinkKind, *, by: str,
+         now: datetime) -> TicketLink:
+    """Link `member` under `master`, one level deep; both timelines say so. Refused with the
+    reason when it would nest, repeat or loop."""
+    ids = (master.id, member.id)
+    rows = session.execute(select(TicketLink.master_id, TicketLink.member_id).where(
+        or_(TicketLink.master_id.in_(ids), TicketLink.member_id.in_(ids)))).all()
+    problem = link_problem(master.id, member.id, {m for m, _ in rows}, {m for _, m in rows})
+    if problem:
+        raise InputError("master", problem, f"cannot link {member.number} under {master.number}")
+    row = TicketLink(master_id=master.id, member_id=member.id, kind=kind, created_at=now,
+                     created_by=by)
+    session.add(row)
+    for ticket, other, role in ((member, master, "主单"), (master, member, "从单")):
+        session.add(Event(ticket_id=ticket.id, at=now, kind="linked", actor=by,
+                          message=f"关联工单（{kind.label}）：{role}{other.number}",
+                          detail={"master": master.number, "member": member.number,
+                                  "kind": kind.value}))
+    session.flush()
+    return row
+
+
+def suggestions(session: Session, ticket: Ticket, *, limit: int = 5,
+                also: tuple[ColumnElement[bool], ...] = ()) -> list[tuple[Ticket, float]]:
+    """Open tickets of the same unit and type received within a day of this one, not yet
+    linked, whose text is alike: the most alike first, for a person to confirm (`also`: the
+    reader's scope)."""
+    linked = select(TicketLink.member_id)
+    near = session.scalars(select(Ticket).where(*also,
+        Ticket.id != ticket.id, Ticket.region_id == ticket.region_id, Ticket.type == ticket.type,
+        Ticket.status.in_(OPEN_STATUSES), Ticket.id.not_in(linked),
+        Ticket.received_at.between(ticket.received_at - SUGGEST_WINDOW,
+                                   ticket.received_at + SUGGEST_WINDOW)))
+    scored = [(other, similarity(ticket.content, other.content)) for other in near]
+    scored = [pair for pair in scored if pair[1] >= SUGGEST_SIMILARITY]
+    return sorted(scored, key=lambda pair: (-pair[1], pair[0].id))[:limit]
+
+
+def propagate_reply(session: Session, master: Ticket, reply: str, *, reply_id: int,
+                    now: datetime) -> int:
+    """The master's reply (its event `reply_id`) reaches every member: in its timeline and by
+    SMS to its caller, once each however often this runs. Members' own clocks and callbacks are
+    left as they are. Returns how many members were newly told."""
+    told = 0
+    for member in members_of(session, master.id):
+        key = f"link:{master.id}:reply:{reply_id}:member:{member.id}:sms"
+        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)):
+            continue  # told by an earlier run
+        enqueue(session, key=key, channel="sms", recipient=member.caller_phone,
+                          template="linked_reply",
+                          context={"ticket_no": member.number, "master_no": master.number,
+                                   "reply": reply},
+                          now=now, ticket_id=member.id, to_customer=True)
+        session.add(Event(ticket_id=member.id, at=now, kind="master_reply", actor="系统",
+                          message=f"主单{master.number}的答复：{reply}",
+                          detail={"master": master.number, "reply_event": reply_id}))
+        told += 1
+    session.flush()
+    return told
+
+
+def refuse_close_over_open_members(session: Session, master: Ticket) -> None:
+    """A master does not close while a member is open: each member keeps its own callback, so
+    it closes first (a fault call linked at intake is closed at once)."""
+    still_open = [m.number for m in members_of(session, master.id)
+                  if m.status in OPEN_STATUSES]
+    if still_open:
+        raise InputError("result", f"从单{'、'.join(still_open)}尚未办结，主单暂不能办结",
+                         f"members {', '.join(still_open)} are still open")

@@ -1,0 +1,206 @@
+"""The outage register on SQLite and PostgreSQL: the distribution system's export imported whole
+or not at all (by the CLI), a fault call in an outage's area told its reason and restore time and
+linked without a crew, the intake page's list, restoration meeting the linked calls' clocks, and
+planned-outage notices queued once per customer at the lead time of the rules."""
+
+import csv
+from pathlib import Path
+
+import pendulum
+import pytest
+from sqlalchemy import func, select, update
+
+from models.core.enums import StepStatus
+from models.messaging.outbox import OutboxMessage
+from models.org.customer import Customer
+from models.org.organisation import Region, Staff
+from models.outages.outage import Outage, OutageStatus
+from models.tickets.ticket import Step
+from tasks.core.db import session_scope
+from tasks.org.scope import Scope, region_subtree
+from tasks.outages import register
+from tasks.outages.notices import send_notices
+from tasks.tickets import queries
+from tasks.tickets.links import master_of
+from tasks.tickets.store import get_ticket
+from tests.cli import run_cli
+from tests.test_fault_repair import advance, create
+
+ZONE = "Asia/Shanghai"
+NOW = pendulum.now("UTC")
+HEADER = ["停电编号", "停电类型", "停电区域", "停电线路", "停电开始时间", "预计恢复时间", "停电原因", "状态"]
+
+
+@pytest.fixture
+def centre(db_url, capsys):
+    assert run_cli(capsys, "demo", "seed", "--tickets", "0").code == 0
+    return db_url
+
+
+def local(moment) -> str:
+    return moment.in_timezone(ZONE).format("YYYY-MM-DD HH:mm")
+
+
+def export(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        csv.writer(handle).writerows([HEADER, *rows])
+    return path
+
+
+def outage_row(number, start, *, kind="计划停电", units="320102", hours=4,
+               reason="10kV线路检修", status=""):
+    return [number, kind, units, "10kV 玄武线、10kV 中山线", local(start),
+            local(start.add(hours=hours)), reason, status]
+
+
+def outages(url: str) -> dict[str, Outage]:
+    with session_scope(url) as session:
+        found = session.scalars(select(Outage)).all()
+        return {o.number: (o.kind.value, o.status.value, sorted(a.region_id for a in o.areas))
+                for o in found}
+
+
+def test_an_export_with_a_bad_row_writes_nothing_and_a_good_one_is_upserted(centre, capsys,
+                                                                              tmp_path):
+    start = NOW.add(days=3)
+    bad = export(tmp_path / "bad.csv", [
+        outage_row("TD001", start),
+        outage_row("TD002", start, units="999999"),
+        outage_row("TD003", start, hours=-1),
+        outage_row("TD001", start, kind="大修"),
+        outage_row("TD001", start),
+    ])
+    result = run_cli(capsys, "outages", "import", str(bad))
+    assert result.code == 1
+    assert result.err.splitlines()[1:] == [
+        "  第 3 行 row 3: 供电单位“999999”不存在",
+        "  第 4 行 row 4: 预计恢复时间应晚于停电开始时间",
+        "  第 5 行 row 5: 停电类型“大修”无效，可选：计划停电/临时检修",
+        "  第 6 行 row 6: 停电编号“TD001”在文件中重复"]
+    assert outages(centre) == {}
+    good = export(tmp_path / "good.csv", [outage_row("TD001", start),
+                                          outage_row("TD002", start, units="3201 320213")])
+    assert run_cli(capsys, "outages", "import", str(good)).out.startswith(
+        "共 2 行：新增 2，更新 0，未变 0")
+    assert run_cli(capsys, "outages", "import", str(good)).out.startswith(
+        "共 2 行：新增 0，更新 0，未变 2")
+    moved = export(tmp_path / "moved.csv", [outage_row("TD002", start, units="320213",
+                                                       status="取消")])
+    assert run_cli(capsys, "outages", "import", str(moved)).out.startswith(
+        "共 1 行：新增 0，更新 1，未变 0")
+    with session_scope(centre) as session:
+        codes = dict(session.execute(select(Region.code, Region.id)).all())
+    assert outages(centre) == {
+        "TD001": ("planned", "planned", [codes["320102"]]),
+        "TD002": ("planned", "cancelled", [codes["320213"]])}
+
+
+def test_a_fault_call_in_an_outage_area_is_told_its_reason_and_linked_without_a_crew(
+        centre, capsys, tmp_path):
+    """The outage covers the city (3201): a call from one of its counties is linked to it,
+    told the reason and the expected restore, and no repair crew is dispatched; the restoration
+    meets the call's clocks. A call elsewhere still goes to the crew."""
+    start = NOW.subtract(hours=1)
+    plan = export(tmp_path / "plan.csv", [outage_row("TD100", start, units="3201",
+                                                     reason="变压器更换")])
+    assert run_cli(capsys, "outages", "import", str(plan)).code == 0
+    with session_scope(centre) as session:
+        customer = session.scalar(select(Customer).where(Customer.region.has(code="320102"))
+                                  .order_by(Customer.id))
+        agent = session.scalar(select(Staff).where(Staff.code == "S0100"))
+        listed = queries.caller(session, Scope(session, agent), customer.phone, 25, NOW).outages
+        assert [o.number for o in listed] == ["TD100"]
+    caller = create(capsys, NOW)
+    assert advance(centre, caller) is None  # closed at once: nothing for anyone to do
+    elsewhere = create(capsys, NOW, region="320213")
+    assert advance(centre, elsewhere).step_key == "arrive"
+    with session_scope(centre) as session:
+        ticket = get_ticket(session, caller)
+        assert [s.step_key for s in ticket.steps] == ["known_fault", "inform", "close_linked"]
+        assert session.get(Outage, ticket.outage_id).number == "TD100"
+        assert master_of(session, ticket.id) is None
+        check = ticket.steps[0].form_data
+        assert (check["result"], check["outage_no"], check["reason"]) == \
+            ("known", "TD100", "变压器更换")
+        sms = session.scalars(select(OutboxMessage.body_text).where(
+            OutboxMessage.ticket_id == ticket.id, OutboxMessage.template == "known_fault")).all()
+        assert sms == [f"【国网95598】尊敬的客户，您反映的停电问题（工单号{caller}）：所在区域计划停电，"
+                       f"原因：变压器更换，预计{local(start.add(hours=4))}恢复供电，恢复后不再另行"
+                       f"通知，请耐心等待。"]
+        assert session.scalar(select(func.count()).select_from(Step).where(
+            Step.ticket_id == ticket.id, Step.status == StepStatus.open)) == 0
+        outage = session.scalar(select(Outage).where(Outage.number == "TD100"))
+        restored_at = NOW.add(minutes=30)
+        assert register.restore(session, outage, at=restored_at, by="S0001", now=restored_at) == 1
+        assert {c.met_at for c in get_ticket(session, caller).clocks} == {restored_at}
+    later = create(capsys, NOW.add(hours=1))  # after the restoration: the crew goes
+    assert advance(centre, later).step_key == "arrive"
+
+
+def test_an_outage_opened_from_a_repair_ticket_is_the_known_fault_and_restores_with_it(
+        centre, capsys):
+    master = create(capsys, NOW.subtract(minutes=30))
+    assert advance(centre, master).step_key == "arrive"
+    with session_scope(centre) as session:
+        ticket = get_ticket(session, master)
+        outage = register.open_from_ticket(session, ticket, reason="电缆被挖断",
+                                           restore_at=NOW.add(hours=2), lines=("10kV 玄武线",),
+                                           by="S0001", now=NOW)
+        assert (outage.number, outage.status) == (f"GZ{master}", OutageStatus.active)
+    neighbour = create(capsys, NOW)
+    advance(centre, neighbour)
+    with session_scope(centre) as session:
+        assert session.get(Outage, get_ticket(session, neighbour).outage_id).number == f"GZ{master}"
+
+
+def important_customers(url: str, region: str, count: int) -> set[int]:
+    with session_scope(url) as session:
+        root = session.scalar(select(Region.id).where(Region.code == region))
+        ids = session.scalars(select(Customer.id).where(
+            Customer.region_id.in_(region_subtree(session, root))).order_by(Customer.id)).all()
+        session.execute(update(Customer).where(Customer.id.in_(ids[:count]))
+                        .values(important=True))
+        return set(ids)
+
+
+def noticed(url: str) -> dict[str, int]:
+    with session_scope(url) as session:
+        rows = session.scalars(select(OutboxMessage.key).where(
+            OutboxMessage.template == "outage_notice")).all()
+        counts: dict[str, int] = {}
+        for key in rows:
+            outage_id = int(key.split(":")[1])
+            number = session.get(Outage, outage_id).number
+            counts[number] = counts.get(number, 0) + 1
+        return counts
+
+
+def test_planned_outages_are_noticed_once_per_customer_at_their_lead_time(centre, capsys,
+                                                                           tmp_path):
+    """A planned outage: every customer of its area 7 days ahead; temporary maintenance: only
+    the key customers, 24 hours ahead; each once, however often the schedule runs."""
+    in_area = important_customers(centre, "320102", 2)
+    start = NOW.add(days=10)
+    plan = export(tmp_path / "plan.csv", [
+        outage_row("TD200", start), outage_row("TD201", start, kind="临时检修"),
+        outage_row("TD202", start, status="取消")])
+    assert run_cli(capsys, "outages", "import", str(plan)).code == 0
+
+    def run(at):
+        with session_scope(centre) as session:
+            return send_notices(session, now=at, timezone=ZONE)
+
+    assert run(start.subtract(days=7, minutes=1)) == {}
+    assert run(start.subtract(days=7)) == {"TD200": len(in_area)}
+    assert run(start.subtract(days=7)) == {"TD200": 0}
+    assert run(start.subtract(hours=24, minutes=1)) == {"TD200": 0}
+    assert run(start.subtract(hours=24)) == {"TD200": 0, "TD201": 2}
+    assert run(start.subtract(hours=1)) == {"TD200": 0, "TD201": 0}
+    assert run(start) == {}
+    assert noticed(centre) == {"TD200": len(in_area), "TD201": 2}
+    with session_scope(centre) as session:
+        body = session.scalar(select(OutboxMessage.body_text).where(
+            OutboxMessage.key.like("outage:%")).order_by(OutboxMessage.id))
+    assert body == (f"【国网95598】尊敬的客户，因10kV线路检修，您所在区域（玄武区）将于{local(start)}至"
+                    f"{local(start.add(hours=4))}计划停电，涉及线路：10kV 玄武线、10kV 中山线，"
+                    f"请提前做好准备。停电编号TD200，如有疑问请拨打95598。")
