@@ -19,6 +19,7 @@ from models.org.customer import Customer, CustomerLookup
 from models.org.organisation import Department, Region, Staff
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
+from models.statistics.subscriptions import ReportSubscription
 from models.tickets.calendar import CalendarOverride
 from models.tickets.rules import DeadlineRule
 from models.tickets.ticket import (
@@ -44,5 +45,5 @@ __all__ = [
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "OutboxMessage", "PortalSession", "Region", "RosterShift", "Staff", "StaffingPlan",
-    "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock",
+    "ReportSubscription", "Step", "Submission", "SubmissionLog", "Ticket", "TicketClock",
 ]

@@ -9,3 +9,4 @@ from models.workforce.tables import CallRecord
 tickets_received_index = Index("ix_tickets_received_at", Ticket.received_at)
 steps_completed_index = Index("ix_steps_completed_at", Step.completed_at)
 calls_offered_index = Index("ix_call_records_offered_at", CallRecord.offered_at)
+tickets_line_index = Index("ix_tickets_line", Ticket.line)
