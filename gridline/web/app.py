@@ -22,6 +22,7 @@ from gridline.web.render import Portal
 from gridline.web.routers import (
     admin_api,
     admin_org,
+    admin_reports,
     approvals,
     dashboard,
     intake,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None,
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     for area in (login, password, password_setup, tickets, search, steps, intake, supervision,
-                 dashboard, wallboard, approvals, admin_api, admin_org):
+                 dashboard, wallboard, approvals, admin_api, admin_org, admin_reports):
         app.include_router(area.router)
     app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

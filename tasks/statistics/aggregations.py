@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -214,12 +214,14 @@ def repair_arrival_minutes(period: Period, dimension: str | None) -> Select:
 
 @aggregation("repeat_faults")
 def repeat_faults(period: Period, dimension: str | None) -> Select:
-    """Fault tickets of the period at an address with another fault reported in the 30 days
-    before."""
+    """Fault tickets of the period at an address, or on a line (线路), with another fault reported
+    there in the 30 days before."""
     earlier = aliased(Ticket)
+    same_place = or_(and_(Ticket.address != "", earlier.address == Ticket.address),
+                     and_(Ticket.line.is_not(None), earlier.line == Ticket.line))
     return _ticket_fact(period, dimension, literal(1), literal(1)).where(
-        _received_in(period), Ticket.type == TicketType.fault_repair, Ticket.address != "",
-        exists().where(earlier.type == TicketType.fault_repair, earlier.address == Ticket.address,
+        _received_in(period), Ticket.type == TicketType.fault_repair,
+        exists().where(earlier.type == TicketType.fault_repair, same_place,
                        earlier.id != Ticket.id, earlier.received_at <= Ticket.received_at,
                        minutes_between(earlier.received_at, Ticket.received_at)
                        <= REPEAT_WINDOW.total_seconds() / 60))
