@@ -88,7 +88,9 @@ def build(url: str, tickets: int, rng: random.Random) -> None:
                                        opened_at=done, completed_at=done + timedelta(minutes=7)))
             rows[TicketClock].append(dict(ticket_id=tid, clock="reply", label="处理答复",
                                           due_at=due, warn_minutes=240,
-                                          met_at=done if done < now else None))
+                                          met_at=done if done < now else None,
+                                          next_check_at=None if done < now
+                                          else due - timedelta(minutes=240)))
             rows[CallRecord].append(dict(call_id=f"D{tid}", offered_at=received, group="居民",
                                          answered=rng.random() < 0.9, wait_s=rng.expovariate(1 / 15),
                                          talk_s=180, wrap_s=30))
@@ -101,9 +103,10 @@ def build(url: str, tickets: int, rng: random.Random) -> None:
 
 
 def write_rows(session, model, values: list[dict]) -> None:
-    """Bulk insert; on PostgreSQL through COPY (several times faster than multi-row INSERTs)."""
+    """Bulk insert past the ORM (its per-row events and bookkeeping cost more than SQLite's
+    insert); on PostgreSQL through COPY (several times faster than multi-row INSERTs)."""
     if session.bind.dialect.name != "postgresql":
-        session.execute(insert(model), values)
+        session.connection().execute(insert(model.__table__), values)
         return
     columns = list(values[0])
     raw = session.connection().connection.driver_connection

@@ -5,6 +5,7 @@ the dashboard's figures under the same scope. SQLite and PostgreSQL."""
 
 import re
 
+import pendulum
 import pytest
 from sqlalchemy import select, text
 
@@ -12,6 +13,7 @@ from models.core.enums import Channel, StaffRole, TicketType
 from models.org.organisation import Region, Staff
 from models.statistics.indicators import Kind
 from models.tickets.ticket import Ticket
+from models.workforce.tables import IndicatorReading, StaffingPlan
 from tasks.core.db import session_scope
 from tasks.org.passwords import hash_password
 from tasks.statistics.aggregations import indicators
@@ -21,6 +23,7 @@ from tasks.statistics.subscriptions import subscribers
 from tests.api import api_client, api_key
 from tests.portal import PASSWORD, login, post_form
 from tests.statistics_centre import DAY, NOW, at, build
+from tests.test_dashboard_pages import table
 
 PERIOD = "start=2025-09-30&end=2025-09-30"
 
@@ -141,9 +144,7 @@ def test_an_admin_chooses_the_subscribers_of_their_scope(portal, centre, db_url)
 
 
 def screen(html: str) -> list[list[str]]:
-    body = re.search(r'<table id="figures">(.*?)</table>', html, re.S).group(1)
-    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
-            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S) if "<td" in row]
+    return table(html, "figures")
 
 
 def from_api(answer: dict) -> list[list[str]]:
@@ -189,3 +190,21 @@ def test_a_citys_key_reads_its_subtree_only(portal, centre, db_url):
     assert city.get(f"/statistics/ticket_volume?{PERIOD}&unit=xyz").status_code == 422
     reader = api_client(portal, api_key(db_url, "crm", ["tickets:read"], unit="3205"))
     assert reader.get(f"/statistics/ticket_volume?{PERIOD}").status_code == 403
+
+
+def test_the_wallboard_shows_each_groups_planned_agents(portal, centre, db_url):
+    now = pendulum.now("UTC")
+    slot = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0)
+    with session_scope(db_url) as session:
+        for start in (slot, slot.add(minutes=30)):  # the page may open in the next interval
+            for group, rostered in (("居民", 12), ("企业", 3)):
+                session.add(StaffingPlan(group=group, interval_start=start, calls=50, aht_s=180,
+                                         agents=rostered, rostered=rostered, service_level=0.8,
+                                         asa_s=10, occupancy=0.7, abandon_rate=0, made_at=now))
+        session.add(IndicatorReading(group="居民", indicator="queue_length", value=4,
+                                     at=now.subtract(seconds=5)))
+    board = login(portal, "P-ADM").get("/wallboard").text
+    assert table(board, "groups") == [["企业", "—", "—", "3"], ["居民", "4", "—", "12"]]
+    assert re.search(r'id="staffing-value">(.*?)</span>', board).group(1) == "0 / 15"
+    city = login(portal, "B-SUP").get("/wallboard").text
+    assert 'id="groups"' not in city  # the centre's telephony: the province centre only
