@@ -130,11 +130,14 @@ def timed(fn, rounds: int) -> list[float]:
 
 
 def periods(today) -> dict[str, tuple]:
-    """The dashboard's period pickers (今日, 昨日, 本周, 本月), as the page computes them."""
+    """The dashboard's period pickers (今日, 昨日, 本周, 本月), as the page computes them, and the
+    whole last month (the 指标报告's period; early in a month 本月 is a day or two)."""
     yesterday = today - timedelta(days=1)
+    last_month_end = today.replace(day=1) - timedelta(days=1)
     return {"today": (today, today), "yesterday": (yesterday, yesterday),
             "week": (today - timedelta(days=today.weekday()), today),
-            "month": (today.replace(day=1), today)}
+            "month": (today.replace(day=1), today),
+            "last month": (last_month_end.replace(day=1), last_month_end)}
 
 
 def measure(client, url: str, admin_id: int, key: str, units: dict[str, Unit], spans: dict,

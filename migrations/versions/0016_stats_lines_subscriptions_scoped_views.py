@@ -53,7 +53,8 @@ def views(dialect: str) -> dict[str, str]:
 
 def upgrade() -> None:
     op.add_column('tickets', sa.Column('line', sa.String(length=50), nullable=True))
-    op.create_index('ix_tickets_line', 'tickets', ['line'], unique=False)
+    op.create_index('ix_tickets_address_received_at', 'tickets', ['address', 'received_at'], unique=False)
+    op.create_index('ix_tickets_line_received_at', 'tickets', ['line', 'received_at'], unique=False)
     op.create_table('report_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report', sa.String(length=50), nullable=False),
@@ -78,7 +79,8 @@ def downgrade() -> None:
         op.execute(f"DROP VIEW IF EXISTS {name}")
     op.drop_index(op.f('ix_report_subscriptions_staff_id'), table_name='report_subscriptions')
     op.drop_table('report_subscriptions')
-    op.drop_index('ix_tickets_line', table_name='tickets')
+    op.drop_index('ix_tickets_line_received_at', table_name='tickets')
+    op.drop_index('ix_tickets_address_received_at', table_name='tickets')
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_column('line')
     for name, sql in previous_views(dialect).items():
