@@ -208,3 +208,18 @@ def test_the_wallboard_shows_each_groups_planned_agents(portal, centre, db_url):
     assert re.search(r'id="staffing-value">(.*?)</span>', board).group(1) == "0 / 15"
     city = login(portal, "B-SUP").get("/wallboard").text
     assert 'id="groups"' not in city  # the centre's telephony: the province centre only
+
+
+def test_a_ticket_opened_with_its_line_keeps_it(portal, centre, db_url):
+    writer = api_client(portal, api_key(db_url, "wechat", ["tickets:write", "tickets:read"]))
+    made = writer.post("/tickets", json={
+        "type": "fault_repair", "channel": "wechat", "phone": "13812345678", "name": "张三",
+        "address": "玄武区北京东路9号", "region": "320101", "content": "家中停电",
+        "line": "10kV玄武线"})
+    assert made.status_code == 201
+    number = made.json()["ticket"]["number"]
+    assert writer.get(f"/tickets/{number}").json()["line"] == "10kV玄武线"
+    too_long = writer.post("/tickets", json={
+        "type": "fault_repair", "channel": "wechat", "phone": "13812345678", "name": "张三",
+        "address": "玄武区北京东路9号", "region": "320101", "content": "家中停电", "line": "线" * 51})
+    assert (too_long.status_code, too_long.json()["field"]) == (422, "line")
