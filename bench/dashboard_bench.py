@@ -108,9 +108,14 @@ def write_rows(session, model, values: list[dict]) -> None:
     if session.bind.dialect.name != "postgresql":
         session.connection().execute(insert(model.__table__), values)
         return
+    # COPY applies no Python-side column default (status, urgency, ...): add them here.
+    defaults = {c.name: c.default.arg for c in model.__table__.columns
+                if c.name not in values[0] and c.default is not None and c.default.is_scalar}
+    values = [row | defaults for row in values]
     columns = list(values[0])
     raw = session.connection().connection.driver_connection
-    with raw.cursor().copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+    names = ', '.join(f'"{c}"' for c in columns)  # "group" is a keyword
+    with raw.cursor().copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
         for row in values:
             copy.write_row([v.value if isinstance(v, Enum) else v for v in row.values()])
 
