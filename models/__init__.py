@@ -28,6 +28,7 @@ from models.quality.tables import (
 )
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
+from models.statistics.subscriptions import ReportSubscription
 from models.surveys.tables import Survey, SurveyReply
 from models.tickets.calendar import CalendarOverride
 from models.tickets.links import TicketLink
@@ -57,6 +58,6 @@ __all__ = [
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "Outage", "OutageArea", "OutboxMessage", "PortalSession", "Region",
-    "RosterShift", "Staff", "StaffingPlan", "Step", "Submission", "SubmissionLog", "Survey",
-    "SurveyReply", "Ticket", "TicketClock", "TicketLink",
+    "ReportSubscription", "RosterShift", "Staff", "StaffingPlan", "Step", "Submission",
+    "SubmissionLog", "Survey", "SurveyReply", "Ticket", "TicketClock", "TicketLink",
 ]

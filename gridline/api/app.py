@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from gridline.api import customers, imports, problems, sms_uplink, tickets
+from gridline.api import customers, imports, problems, sms_uplink, statistics, tickets
 from gridline.api.deps import Api
 from tasks.core.settings import Settings
 
@@ -30,7 +30,7 @@ def create_api(settings: Settings, clock: Callable[[], datetime]) -> FastAPI:
                   description="95598 工单接口 | ticket API for a centre's other systems")
     api.state.api = Api(settings, clock)
     problems.install(api)
-    for area in (tickets, customers, imports, sms_uplink):
+    for area in (tickets, customers, imports, sms_uplink, statistics):
         api.include_router(area.router)
 
     @api.get("/docs", include_in_schema=False)

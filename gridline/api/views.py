@@ -29,6 +29,7 @@ def ticket_detail(ticket: Ticket, titles: dict[tuple, str]) -> dict[str, Any]:
     return {
         **ticket_summary(ticket),
         "content": ticket.content, "caller_name": ticket.caller_name, "address": ticket.address,
+        "line": ticket.line,
         "customer": ticket.customer.account_no if ticket.customer else None,
         "clocks": [{"clock": c.clock, "label": c.label, "due_at": utc_iso(c.due_at),
                     "met_at": utc_iso(c.met_at)} for c in ticket.clocks],

@@ -22,6 +22,7 @@ from gridline.web.render import Portal
 from gridline.web.routers import (
     admin_api,
     admin_org,
+    admin_reports,
     approvals,
     dashboard,
     intake,
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None,
 
     for area in (login, password, password_setup, tickets, search, steps, intake, supervision,
                  dashboard, wallboard, approvals, quality, surveys, knowledge, outages,
-                 admin_api, admin_org):
+                 admin_api, admin_org, admin_reports):
         app.include_router(area.router)
     app.mount("/api", create_api(settings, portal.clock))  # its own errors: problem details JSON
     return app

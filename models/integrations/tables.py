@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.core.base import Base, UTCDateTime
 from models.org.organisation import Region
 
-SCOPES = ("tickets:read", "tickets:write", "steps:write", "customers:read", "imports:write")
+SCOPES = ("tickets:read", "tickets:write", "steps:write", "customers:read", "imports:write",
+          "statistics:read")
 EVENTS = ("ticket.created", "step.opened", "step.done", "ticket.closed", "reminder.overdue")
 TOKEN_PREFIX = "gl_"
 

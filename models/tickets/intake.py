@@ -34,11 +34,12 @@ class TicketIntake(BaseModel):
     phone: str = Field(max_length=40)  # normalised to at most 20 digits
     name: str = Field(max_length=100)
     address: str = Field(max_length=300)
+    line: str | None = Field(None, max_length=50)  # 线路, optional
     content: str = Field(max_length=FREE_TEXT_MAX)
     region: str | None = Field(None, max_length=32)
     received_at: datetime | None = None
 
-    @field_validator("subtype", "phone", "name", "address", "region", mode="before")
+    @field_validator("subtype", "phone", "name", "address", "line", "region", mode="before")
     @classmethod
     def _one_line(cls, value):
         if isinstance(value, str) and has_control_characters(value):

@@ -25,6 +25,8 @@ class Ticket(Base):
     caller_name: Mapped[str] = mapped_column(String(100))
     caller_phone: Mapped[str] = mapped_column(String(20), index=True)
     address: Mapped[str] = mapped_column(String(300))
+    # The feeder (线路) the customer hangs on, when intake knows it: repeat faults count per line too.
+    line: Mapped[str | None] = mapped_column(String(50))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
     area_kind: Mapped[AreaKind] = enum_column(AreaKind)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

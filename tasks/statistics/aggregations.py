@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
@@ -44,6 +44,25 @@ def _minutes_sqlite(element, compiler, **kw):
 def _minutes_postgresql(element, compiler, **kw):
     first, second = (compiler.process(c, **kw) for c in element.clauses)
     return f"(EXTRACT(EPOCH FROM ({second} - {first})) / 60.0)"
+
+
+class days_before(FunctionElement):  # noqa: N801 - reads as the SQL function it renders
+    """An instant so many days earlier, comparable with the stored instants on either database."""
+
+    inherit_cache = True
+
+
+@compiles(days_before, "sqlite")
+def _days_before_sqlite(element, compiler, **kw):
+    instant, days = (compiler.process(c, **kw) for c in element.clauses)
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the same text, to the millisecond.
+    return f"strftime('%Y-%m-%d %H:%M:%f', {instant}, '-' || {days} || ' days')"
+
+
+@compiles(days_before, "postgresql")
+def _days_before_postgresql(element, compiler, **kw):
+    instant, days = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({instant} - make_interval(days => {days}))"
 
 
 @dataclass(frozen=True)
@@ -224,17 +243,25 @@ def repair_arrival_minutes(period: Period, dimension: str | None) -> Select:
                    TicketClock.clock == "arrive", TicketClock.met_at.is_not(None)))
 
 
+def _fault_before(column, window_start) -> ColumnElement[bool]:
+    """Another fault ticket at the same place (address or line) in the 30 days before: a range
+    scan of ix_tickets_address / ix_tickets_line, not a walk over the year's faults."""
+    earlier = aliased(Ticket)
+    same = getattr(earlier, column.key)
+    return exists().where(same == column, earlier.type == TicketType.fault_repair,
+                          earlier.id != Ticket.id, earlier.received_at >= window_start,
+                          earlier.received_at <= Ticket.received_at)
+
+
 @aggregation("repeat_faults")
 def repeat_faults(period: Period, dimension: str | None) -> Select:
-    """Fault tickets of the period at an address with another fault reported in the 30 days
-    before."""
-    earlier = aliased(Ticket)
+    """Fault tickets of the period at an address, or on a line (线路), with another fault reported
+    there in the 30 days before."""
+    window = days_before(Ticket.received_at, literal(REPEAT_WINDOW.days))
     return _ticket_fact(period, dimension, literal(1), literal(1)).where(
-        _received_in(period), Ticket.type == TicketType.fault_repair, Ticket.address != "",
-        exists().where(earlier.type == TicketType.fault_repair, earlier.address == Ticket.address,
-                       earlier.id != Ticket.id, earlier.received_at <= Ticket.received_at,
-                       minutes_between(earlier.received_at, Ticket.received_at)
-                       <= REPEAT_WINDOW.total_seconds() / 60))
+        _received_in(period), Ticket.type == TicketType.fault_repair,
+        or_(and_(Ticket.address != "", _fault_before(Ticket.address, window)),
+            and_(Ticket.line.is_not(None), _fault_before(Ticket.line, window))))
 
 
 def _call_fact(period: Period, dimension: str | None, num, den) -> Select:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.workforce.config import WorkforceConfig
-from models.workforce.tables import IndicatorReading
+from models.workforce.tables import IndicatorReading, StaffingPlan
 from tasks.statistics.aggregations import Period, indicators
 from tasks.statistics.figures import Statistics
 from tasks.workforce.alerts import planned_per_interval
@@ -42,17 +42,29 @@ def latest_readings(session: Session, now: datetime) -> dict[str, dict[str, floa
     return found
 
 
+def planned_by_group(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """{group: agents the staffing plan requires in the interval [start, end)}."""
+    return dict(session.execute(select(StaffingPlan.group, func.sum(StaffingPlan.rostered))
+                                .where(StaffingPlan.interval_start >= start,
+                                       StaffingPlan.interval_start < end)
+                                .group_by(StaffingPlan.group)).all())
+
+
 def board(session: Session, stats: Statistics, config: WorkforceConfig, now: datetime) -> dict:
     """The whole board as plain data: the page renders it once, the event stream sends it again."""
-    groups = []
-    if stats.viewer.sees_calls:
-        for group, values in sorted(latest_readings(session, now).items()):
-            groups.append({"group": group, **{
-                key: {"value": values.get(key), "level": level_of(config, key, values.get(key))}
-                for key in LIVE_INDICATORS}})
     step = timedelta(minutes=config.interval_minutes)
     slot = datetime.fromtimestamp(now.timestamp() // step.total_seconds() * step.total_seconds(),
                                   tz=now.tzinfo)
+    groups = []
+    if stats.viewer.sees_calls:
+        # Agents are rostered to the centre's pool, not to a group: per group, the plan's need;
+        # on duty, the pool against the plan's total.
+        readings, planned = latest_readings(session, now), planned_by_group(session, slot, slot + step)
+        for group in sorted(readings.keys() | planned.keys()):
+            values = readings.get(group, {})
+            groups.append({"group": group, "planned": planned.get(group), **{
+                key: {"value": values.get(key), "level": level_of(config, key, values.get(key))}
+                for key in LIVE_INDICATORS}})
     required = sum(required_per_interval(session, slot, slot + step).values())
     on_duty = planned_per_interval(session, [now])[0]
     ratio = on_duty / required if required else None

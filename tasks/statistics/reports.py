@@ -12,7 +12,6 @@ from functools import cache
 from pathlib import Path
 
 from openpyxl import Workbook
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.org.organisation import Staff
@@ -20,6 +19,7 @@ from models.statistics.reports import ReportSet, ReportSpec, load_reports
 from tasks.messaging.outbox import Intent, enqueue_many
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Statistics, Viewer, local_period, shown
+from tasks.statistics.subscriptions import subscribers
 from tasks.statistics.workbook import add_sheet, save
 
 
@@ -39,12 +39,6 @@ class Written:
 
 def period_text(first: date, last: date) -> str:
     return first.isoformat() if first == last else f"{first.isoformat()}至{last.isoformat()}"
-
-
-def subscribers(session: Session, spec: ReportSpec) -> list[Staff]:
-    return list(session.scalars(select(Staff).where(
-        Staff.active.is_(True), Staff.role.in_(spec.subscribers), Staff.email.is_not(None),
-        Staff.email != "").order_by(Staff.code)))
 
 
 def to_pdf(workbook: Path) -> Path:

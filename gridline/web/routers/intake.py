@@ -25,7 +25,7 @@ from tasks.tickets.intake_forms import AlreadyOpened, issue_form
 from tasks.tickets.queries import Caller, caller, regions_in_scope
 
 router = APIRouter()
-FIELDS = ("type", "subtype", "urgency", "phone", "name", "address", "region", "content")
+FIELDS = ("type", "subtype", "urgency", "phone", "name", "address", "line", "region", "content")
 TOKEN_LENGTH = IntakeToken.token.type.length
 
 
