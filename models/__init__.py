@@ -4,6 +4,7 @@ integrations. Pure.
 Importing the package registers every table on the metadata (migrations and tests rely on it)."""
 
 from models.audit.assessment import AuditRecord
+from models.cases.case import Case, CaseVersion
 from models.core.base import Base
 from models.integrations.tables import (
     ApiKey,
@@ -38,6 +39,8 @@ from models.workforce.tables import (
 )
 
 __all__ = [
+    "Case",
+    "CaseVersion",
     "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
     "WebhookSubscription",
     "AuditRecord", "Base", "CalendarOverride", "CallRecord", "Customer", "CustomerLookup",
