@@ -11,8 +11,10 @@ from uuid import UUID
 import pendulum
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from flows.lifecycle import Holder, wait_for
+from flows.lifecycle import Holder, prefect_api_configured, wait_for
 from flows.steps import resume
 from flows.story import CaseStory
 from models.cases.case import Case
@@ -21,7 +23,7 @@ from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.tickets.lifecycle import Walk
 from models.tickets.ticket import Step
-from tasks.cases.pages import case_page, case_spec, pin_case
+from tasks.cases.pages import case_page, case_spec, pin_case, record_case_version
 from tasks.cases.store import (
     complete_case,
     enter_case_step,
@@ -84,16 +86,28 @@ def describe_case(session, case: Case, step: CaseStepSpec, row: Step) -> str:
             + (describe(session, case) if describe else ""))
 
 
-def start_case(session, kind: str, ref_id: int, region_id: int, title: str, *,
-               opened_by: Staff | None, now: datetime | None = None, run: bool = True) -> Case:
+def start_case(session: Session, kind: str, ref_id: int, region_id: int, title: str, *,
+               opened_by: Staff | None, now: datetime | None = None) -> Case:
     """Open a case of `kind` over the subject row `ref_id`, acted on by the departments of unit
-    `region_id`, and start its run (unless `run` is False: the reconciler starts it)."""
-    case_page(kind)  # an unknown kind is refused before anything is written
+    `region_id`, on the page as it is now, in the caller's transaction; its run starts once that
+    commits (without a
+    Prefect server, or should the start fail, the reconciler starts it)."""
+    spec = case_page(kind)  # an unknown kind is refused before anything is written
     case = open_case(session, kind, ref_id, region_id, title, opened_by=opened_by,
                      now=now or pendulum.now("UTC"))
-    if run:
-        case.flow_run_id = start_case_run(case)
+    case.lifecycle_version = record_case_version(session, spec)  # the page as it is now
+    number = case.number
+    if prefect_api_configured():
+        event.listen(session, "after_commit", lambda _: run_case(number), once=True)
     return case
+
+
+def run_case(number: str) -> str:
+    """Start the committed case's run and record it."""
+    with session_scope() as session:
+        case = get_case(session, number)
+        case.flow_run_id = start_case_run(case)
+        return case.flow_run_id
 
 
 def start_case_run(case: Case, at: datetime | None = None) -> str:
@@ -140,18 +154,19 @@ def lapse_data(spec: CaseSpec, step: CaseStepSpec) -> dict:
 
 
 @flow(name="case-lapses")
-def lapse_case_steps() -> list[str]:
-    """Complete, as the system, every open case step whose lapse window has ended; of two audits
-    at once each step is completed by one ("case step" numbers returned)."""
+def lapse_case_steps(now: datetime | None = None) -> list[str]:
+    """Complete, as the system, every open case step whose lapse window ended by `now` (default:
+    now); of two audits at once each step is completed by one. Returns "<case> <step>" of each."""
+    now = now or pendulum.now("UTC")
     with session_scope() as session:
-        due = lapsed_steps(session, pendulum.now("UTC"))
+        due = lapsed_steps(session, now)
         work = [(number, key, lapse_data(spec, spec.step(key)))
                 for number, key in due
                 if (spec := case_spec(session, get_case(session, number))).step(key).lapse]
     done = []
     for number, key, data in work:
         try:
-            complete_case_step(number, key, data, None)
+            complete_case_step(number, key, data, None, now=now)
         except StepNotOpen:
             continue  # completed a moment before, by a person or the other audit
         done.append(f"{number} {key}")
