@@ -5,6 +5,7 @@ each re-run, the Prefect UI's form is checked as the portal's, the story is told
 page version is pinned, and the reconciler restarts dead runs. A scheduled audit completes steps
 whose lapse window has ended, as the system, through the same use case as a person."""
 
+import logging
 from datetime import datetime
 from uuid import UUID
 
@@ -102,12 +103,17 @@ def start_case(session: Session, kind: str, ref_id: int, region_id: int, title: 
     return case
 
 
-def run_case(number: str) -> str:
-    """Start the committed case's run and record it."""
-    with session_scope() as session:
-        case = get_case(session, number)
-        case.flow_run_id = start_case_run(case)
-        return case.flow_run_id
+def run_case(number: str) -> str | None:
+    """Start the committed case's run and record it; a failure to start is logged, not raised
+    (the case stands, and the reconciler starts its run)."""
+    try:
+        with session_scope() as session:
+            case = get_case(session, number)
+            case.flow_run_id = start_case_run(case)
+            return case.flow_run_id
+    except Exception:  # noqa: BLE001 - the caller's transaction is committed already
+        logging.getLogger(__name__).exception("the run of case %s did not start", number)
+        return None
 
 
 def start_case_run(case: Case, at: datetime | None = None) -> str:

@@ -190,3 +190,11 @@ def open_cases_needing_runs(session: Session) -> list[RunNeed]:
     """Open cases, which have or should have a run."""
     return [RunNeed(number, run_id, False, case=True) for number, run_id in session.execute(
         select(Case.number, Case.flow_run_id).where(Case.status != CLOSED).order_by(Case.id))]
+
+
+def case_inbox(session: Session, department_id: int) -> list[tuple[Case, Step]]:
+    """The department's open case steps, soonest due first: the inbox's 内部流程."""
+    return list(session.execute(
+        select(Case, Step).join(Step, Step.case_id == Case.id)
+        .where(Step.department_id == department_id, Step.status == StepStatus.open)
+        .order_by(Step.due_at.asc().nulls_last(), Step.id)).tuples())

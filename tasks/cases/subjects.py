@@ -6,7 +6,8 @@ listed in SUBJECTS; a case page's `subject:` must name one of them.
   `status:` (on entry, or on an outcome); it raises InputError (Chinese) to refuse, and then the
   step stays open and nothing is written;
 - person(session, case, name): the Staff a step's `assignee: <name>` names (`opener` is built in);
-- describe(session, case): Markdown lines about the subject, shown above the Prefect UI's form.
+- describe(session, case): Markdown lines about the subject, shown above the Prefect UI's form;
+- link(session, case): the portal page where the subject's steps are done (the inbox links it).
 """
 
 from collections.abc import Callable
@@ -28,10 +29,12 @@ class Subject:
     transition: Transition | None = None
     person: Callable[[Session, Case, str], Staff | None] | None = None
     describe: Callable[[Session, Case], str] | None = None
+    link: Callable[[Session, Case], str] | None = None
 
 
 SUBJECTS: dict[str, Subject] = {
-    "report_submission": Subject("SP", approval_case.transition, describe=approval_case.describe),
+    "report_submission": Subject("SP", approval_case.transition, describe=approval_case.describe,
+                                 link=approval_case.link),
 }
 
 

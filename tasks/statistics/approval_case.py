@@ -31,3 +31,8 @@ def describe(session: Session, case: Case) -> str:
     row = session.get(Submission, case.ref_id)
     return (f"- 报表：{reports().get(row.report).label}\n- 单位：{row.region.name}\n"
             f"- 期间：{row.period_start} 至 {row.period_end}\n- 状态：{row.status.label}\n")
+
+
+def link(session: Session, case: Case) -> str:
+    row = session.get(Submission, case.ref_id)
+    return f"/approvals/unit?report={row.report}&start={row.period_start}&unit=r{row.region_id}"
