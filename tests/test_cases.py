@@ -101,7 +101,7 @@ def wait_at(number: str, key: str | None, timeout: float = 90) -> dict:
             return seen
         if key is not None and seen["open"] == key and state is not None and state.is_paused():
             return seen
-        assert time.monotonic() < deadline, f"{number} never waited at {key}: {seen}"
+        assert time.monotonic() < deadline, f"{number} never waited at {key}: {seen}, {state}"
         time.sleep(0.5)
 
 

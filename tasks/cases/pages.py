@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models.cases.case import Case, CaseVersion
-from models.cases.lifecycle import CASES_FOLDER, CaseSpec, load_case_pages
+from models.cases.lifecycle import CASES_FOLDER, CaseSpec, load_case_pages, read_case_page
 from models.core.errors import line_of
 from models.tickets.forms import LifecycleFileError, parse_forms
 from models.tickets.lifecycle import parse_lifecycle
@@ -32,13 +32,23 @@ def case_pages(folder: Path | None = None) -> dict[str, CaseSpec]:
 @cache
 def _load(folder: Path, stamp: tuple) -> dict[str, CaseSpec]:
     specs = load_case_pages(folder)
-    for kind, spec in specs.items():
-        if kind not in SUBJECTS:
-            path = folder / f"{kind}.yaml"
-            raise LifecycleFileError(path, line_of(yaml.compose(spec.texts()[0]), ("subject",)),
-                                     "subject", f"no subject adapter {kind!r} "
-                                     f"(tasks/cases/subjects.py); known: {', '.join(SUBJECTS)}")
+    for spec in specs.values():
+        known_subject(folder / f"{spec.subject}.yaml", spec)
     return specs
+
+
+def known_subject(path: Path, spec: CaseSpec) -> CaseSpec:
+    """The page, if its subject has an adapter; else its file, line and field."""
+    if spec.subject not in SUBJECTS:
+        raise LifecycleFileError(path, line_of(yaml.compose(spec.texts()[0]), ("subject",)),
+                                 "subject", f"no subject adapter {spec.subject!r} "
+                                 f"(tasks/cases/subjects.py); known: {', '.join(SUBJECTS)}")
+    return spec
+
+
+def case_pages_named(path: Path) -> CaseSpec:
+    """One case page checked in full (`gridline lifecycle check`)."""
+    return known_subject(path, read_case_page(path))
 
 
 def case_page(kind: str) -> CaseSpec:

@@ -66,6 +66,10 @@ def open_case_of(session: Session, kind: str, ref_id: int) -> Case | None:
                                              Case.status != CLOSED).order_by(Case.id.desc()))
 
 
+def find_case(session: Session, number: str) -> Case | None:
+    return session.scalar(select(Case).where(Case.number == number))
+
+
 def find_case_step(session: Session, case: Case, key: str, attempt: int) -> Step | None:
     return session.scalar(select(Step).where(
         Step.case_id == case.id, Step.step_key == key, Step.attempt == attempt))

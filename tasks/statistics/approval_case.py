@@ -29,10 +29,14 @@ def transition(session: Session, case: Case, status: str, by: Staff | None, data
 
 def describe(session: Session, case: Case) -> str:
     row = session.get(Submission, case.ref_id)
+    if row is None:  # the submission is gone: the case still shows its steps
+        return ""
     return (f"- 报表：{reports().get(row.report).label}\n- 单位：{row.region.name}\n"
             f"- 期间：{row.period_start} 至 {row.period_end}\n- 状态：{row.status.label}\n")
 
 
-def link(session: Session, case: Case) -> str:
+def link(session: Session, case: Case) -> str | None:
     row = session.get(Submission, case.ref_id)
+    if row is None:
+        return None
     return f"/approvals/unit?report={row.report}&start={row.period_start}&unit=r{row.region_id}"
