@@ -175,6 +175,9 @@ def lapse_case_steps(now: datetime | None = None) -> list[str]:
             complete_case_step(number, key, data, None, now=now)
         except StepNotOpen:
             continue  # completed a moment before, by a person or the other audit
+        except InputError as exc:  # the same, seen earlier; or the subject's rule refused
+            get_run_logger().warning("%s 的环节 %s 未能按期办结：%s", number, key, exc.zh)
+            continue
         done.append(f"{number} {key}")
         get_run_logger().info("%s 的环节 %s 逾期，已按期办结", number, key)
     return done
