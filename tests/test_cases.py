@@ -224,7 +224,7 @@ def test_a_report_submitted_sent_back_submitted_and_approved_on_the_engine(live)
     assert review["steps"][0][3] == "D3201-marketing"  # the level above reviews
     with pytest.raises(InputError) as refused:
         act_on_report(city, "indicators", month, region, Action.send_back, now=now)
-    assert refused.value.zh == "退回须填写原因"
+    assert refused.value.zh == "reason：退回时须填写退回原因"  # the form says it first
     assert case_of(number)["open"] == "review"
     act_on_report(city, "indicators", month, region, Action.send_back, now=now,
                   reason="走访户数与台账不符")
