@@ -7,9 +7,12 @@ and skipped, and nothing it did (timeline, messages) happens twice.
 
 import itertools
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pendulum
 from prefect import flow, get_run_logger
@@ -24,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from flows.story import Story
 from models.core.enums import TicketType
-from models.core.errors import StepFormError, field_messages
+from models.core.errors import InputError, StepFormError, field_messages
 from models.core.formatting import local_time
 from models.tickets.lifecycle import (
     HUMAN_KINDS,
+    Declaration,
     LifecycleSpec,
     References,
     StepKind,
@@ -147,10 +151,26 @@ def run_step(number: str, walk: Walk, step: StepSpec, attempt: int,
             return outcome_of(row), row.form_data or {}
         description = describe(ticket, step, row)
         model = step_model(session, walk.spec, row)
-    return wait_for(number, walk.spec, step, attempt, description, model, story)
+    return wait_for(ticket_holder(number), walk.spec, step, attempt, description, model,
+                    story)
 
 
-def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
+@dataclass(frozen=True)
+class Holder:
+    """What the wait needs of the run's subject, a ticket or a case (flows/cases.py): load it,
+    find a step row, record a filled form as done."""
+
+    number: str
+    load: Callable[[Session, str], Any]
+    find: Callable[[Session, Any, str, int], Step | None]
+    finish: Callable[..., str]  # (session, subject, spec, row, data, *, by, now)
+
+
+def ticket_holder(number: str) -> Holder:
+    return Holder(number, get_ticket, find_step, complete)
+
+
+def wait_for(holder: Holder, spec: Declaration, step: StepSpec, attempt: int,
              description: str, model: type[BaseModel], story: Story) -> tuple[str, dict]:
     """Suspend until the step is completed; the run exits here and re-runs from the top.
 
@@ -165,18 +185,20 @@ def wait_for(number: str, spec: LifecycleSpec, step: StepSpec, attempt: int,
             refused.append(StepFormError(field_messages(exc, model)).zh)
             continue
         with session_scope() as session:
-            ticket = get_ticket(session, number)
-            row = find_step(session, ticket, step.key, attempt)
+            subject = holder.load(session, holder.number)
+            row = holder.find(session, subject, step.key, attempt)
             if row.status != "open":  # completed in the portal or the CLI meanwhile
                 return outcome_of(row), row.form_data
             try:
-                data = check_filled(session, spec, row, filled.model_dump(mode="json"),
-                                    pendulum.now("UTC"))
-                complete(session, ticket, spec, row, data, by=None, now=pendulum.now("UTC"))
+                with session.begin_nested():  # a refusal writes nothing
+                    data = check_filled(session, spec, row, filled.model_dump(mode="json"),
+                                        pendulum.now("UTC"))
+                    holder.finish(session, subject, spec, row, data, by=None,
+                                  now=pendulum.now("UTC"))
             except StepNotOpen:  # lost to a submission a moment before: that one stands
                 session.refresh(row)
                 return outcome_of(row), row.form_data
-            except StepFormError as exc:
+            except InputError as exc:  # the form's check, or the subject's rule
                 refused.append(exc.zh)
                 continue
             story.completed(step, row)

@@ -156,10 +156,7 @@ class Story:
 
     def markdown(self, ticket: Ticket, steps: list[Step], titles: dict[str, str],
                  now: datetime) -> str:
-        rows = [f"| {titles.get(s.step_key, s.step_key)} | {s.attempt} | {self._where(s)} | "
-                f"{self._who(s)} | {'待处理' if s.status == StepStatus.open else outcome_of(s)} | "
-                f"{self._due(s)} | {local_time(s.completed_at, self.timezone) or '—'} |"
-                for s in steps]
+        rows = self.rows(steps, titles)
         clocks = [f"| {c.label} | {local_time(c.due_at, self.timezone)} | {_clock_state(c, now)} |"
                   for c in ticket.clocks]
         return "\n".join([
@@ -169,6 +166,13 @@ class Story:
             "|---|---|---|---|---|---|---|", *rows, "",
             "| 时限 | 期限 | 状态 |", "|---|---|---|", *clocks, "",
             f"更新于 {local_time(now, self.timezone)}（{self.timezone}）"])
+
+    def rows(self, steps: list[Step], titles: dict[str, str]) -> list[str]:
+        """The steps table's rows: step, attempt, department, person, result, due, done."""
+        return [f"| {titles.get(s.step_key, s.step_key)} | {s.attempt} | {self._where(s)} | "
+                f"{self._who(s)} | {'待处理' if s.status == StepStatus.open else outcome_of(s)} | "
+                f"{self._due(s)} | {local_time(s.completed_at, self.timezone) or '—'} |"
+                for s in steps]
 
     def _log(self, message: str, *args) -> None:
         get_run_logger().info(message, *args)
@@ -192,3 +196,39 @@ def _clock_state(clock, now: datetime) -> str:
     if clock.met_at is not None:
         return "已满足（超期）" if clock.met_at > clock.due_at else "已满足"
     return "已超期" if now > clock.due_at else "进行中"
+
+
+def case_artifact_key(number: str) -> str:
+    return "case-" + re.sub(r"[^a-z0-9-]+", "-", number.lower()).strip("-")
+
+
+class CaseStory(Story):
+    """A case's story: the same log lines; tags kind, region and the department holding it; the
+    artifact keyed `case-<number>`."""
+
+    def publish(self, case, row: Step, titles: dict[str, str]) -> None:
+        context = FlowRunContext.get()
+        if context is None:
+            return
+        run, now = context.flow_run, pendulum.now("UTC")
+        steps = sorted({*case.steps, row}, key=lambda s: s.id)
+        held = [s for s in steps if s.department is not None]
+        holding = next((s for s in held if s.status == StepStatus.open), held[-1] if held else None)
+        tags = [t for t in run.tags if not t.startswith((*MANAGED, "case:"))]
+        tags += [f"case:{case.kind}", f"region:{case.region.code}"]
+        tags += [f"department:{holding.department.code}"] if holding is not None else []
+        if retag(run.id, tags, list(run.tags)):
+            run.tags = tags
+        if self.told or run.run_count <= 1:
+            create_markdown_artifact(markdown=self.case_markdown(case, steps, titles, now),
+                                     key=case_artifact_key(case.number),
+                                     description=f"{case.title}{case.number}的办理进度")
+
+    def case_markdown(self, case, steps: list[Step], titles: dict[str, str],
+                      now: datetime) -> str:
+        rows = self.rows(steps, titles)
+        return "\n".join([
+            f"### {case.title} {case.number} · {case.status}", case.region.name, "",
+            "| 环节 | 次数 | 部门 | 处理人 | 结果 | 期限 | 办结时间 |",
+            "|---|---|---|---|---|---|---|", *rows, "",
+            f"更新于 {local_time(now, self.timezone)}（{self.timezone}）"])

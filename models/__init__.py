@@ -4,6 +4,7 @@ integrations, surveys. Pure.
 Importing the package registers every table on the metadata (migrations and tests rely on it)."""
 
 from models.audit.assessment import AuditRecord
+from models.cases.case import Case, CaseVersion
 from models.core.base import Base
 from models.integrations.tables import (
     ApiKey,
@@ -50,6 +51,8 @@ from models.workforce.tables import (
 )
 
 __all__ = [
+    "Case",
+    "CaseVersion",
     "ApiKey", "ApiLookup", "IdempotentRequest", "WebhookAttempt", "WebhookDelivery",
     "WebhookSubscription",
     "Article", "ArticleLog", "ArticleToken",

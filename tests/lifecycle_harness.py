@@ -81,7 +81,7 @@ def running_centre(postgres_server, tmp_path_factory, lifecycle_workers: int = 1
                                               **(env or {})})
     try:
         prefect.start_server()
-        prefect.deploy("lifecycle/*")
+        prefect.deploy("lifecycle/*", "case-lifecycle/*")  # matched by entrypoint function
         for i in range(1, lifecycle_workers + 1):
             prefect.start_worker(LIFECYCLE_POOL, name=f"lifecycles-{i}")
         yield Centre(prefect, db_url, lifecycles)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
+from models.cases.lifecycle import CASES_FOLDER
 from models.core.enums import TicketType
 from models.tickets.forms import FORMS_FILE, LifecycleFileError, read_forms
 from models.tickets.lifecycle import load_lifecycles, read_lifecycle
 from models.tickets.lifecycle_diff import changes
+from tasks.cases.pages import case_pages_named
 from tasks.core.db import session_scope
 from tasks.tickets.lifecycle_store import lifecycle_references
 from tasks.tickets.lifecycle_versions import newest_versions, waiting_by_version
@@ -62,4 +64,10 @@ def _errors(folder: Path, refs) -> list[str]:
             load_lifecycles(folder, refs)
         except LifecycleFileError as exc:
             errors.append(str(exc))
+    for path in sorted((folder / CASES_FOLDER).glob("*.yaml")):  # the case pages, each alone
+        if path.name != FORMS_FILE:
+            try:
+                case_pages_named(path)
+            except LifecycleFileError as exc:
+                errors.append(str(exc))
     return errors

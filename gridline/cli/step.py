@@ -7,6 +7,7 @@ import pendulum
 import typer
 from sqlalchemy import select
 
+from flows.cases import complete_case_step
 from flows.lifecycle import lifecycles
 from flows.steps import complete_step
 from flows.story import follow
@@ -15,6 +16,7 @@ from models.core.enums import StepStatus
 from models.core.errors import InputError
 from models.tickets.ticket import Step, Ticket
 from tasks.audit.supervision import reassign_step
+from tasks.cases.store import find_case
 from tasks.core.db import session_scope
 
 app = typer.Typer(help="Lifecycle steps.", no_args_is_help=True)
@@ -22,26 +24,28 @@ app = typer.Typer(help="Lifecycle steps.", no_args_is_help=True)
 
 @app.command()
 def complete(
-    number: str = typer.Argument(..., help="ticket number"),
+    number: str = typer.Argument(..., help="ticket number, or case number"),
     step: str = typer.Argument(..., help="step key, e.g. handle, review, callback"),
     data: str = typer.Option(..., "--data", help='the filled form as JSON, e.g. {"result": "已处理"}'),
     by: int = typer.Option(..., "--by", help="staff id of the person completing it"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Check the form, record the step done and resume the ticket's lifecycle run."""
+    """Check the form, record the step done and resume the ticket's (or case's) lifecycle run."""
     try:
         filled = json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError("data", "不是有效的 JSON", f"not valid JSON: {exc.msg}") from None
     if not isinstance(filled, dict):
         raise InputError("data", "须为 JSON 对象", "must be a JSON object")
-    done = complete_step(number, step, filled, by)
+    with session_scope() as session:
+        case = find_case(session, number) is not None
+    done = (complete_case_step if case else complete_step)(number, step, filled, by)
     summary = {"number": number, "step": done.step_key, "attempt": done.attempt,
                "completed_at": local_iso(done.completed_at), "form": done.form_data}
     if as_json:
         echo_json(summary)
     else:
-        typer.echo(f"工单 {number} 环节 {done.step_key} 已完成 | step completed")
+        typer.echo(f"{'流程单' if case else '工单'} {number} 环节 {done.step_key} 已完成 | step completed")
 
 
 @app.command()

@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
@@ -132,16 +132,26 @@ class StepSpec(BaseModel):
                 StepKind.close: TicketStatus.closed}.get(self.kind, TicketStatus.in_progress)
 
 
-class LifecycleSpec(BaseModel):
+class Declaration(BaseModel):
+    """What a ticket page and a case page (models.cases.lifecycle) share: steps, the forms they
+    fill, the stored text and its hash, and where an outcome leads."""
+
     model_config = ConfigDict(extra="forbid")
 
-    type: TicketType
     title: str
-    notify: dict[Literal["start"], list[Notice]] = {}  # told once, when the ticket's run starts
     steps: list[StepSpec] = Field(min_length=1)
     _forms: dict[str, FormDecl] = PrivateAttr(default_factory=dict)  # the forms its steps fill
     _text: str = PrivateAttr("")  # the page as written, and its forms: what a version stores
     _forms_text: str = PrivateAttr("")
+    NAME_KEY: ClassVar[str] = "type"  # the key naming the page, which its file name repeats
+
+    @property
+    def name(self) -> str:
+        raise NotImplementedError
+
+    def own_errors(self) -> list[tuple[tuple, str]]:
+        """What only this kind of page checks."""
+        return []
 
     @property
     def forms(self) -> dict[str, FormDecl]:
@@ -170,6 +180,15 @@ class LifecycleSpec(BaseModel):
         return Transition(to=self.steps[index + 1].key) if index + 1 < len(self.steps) else None
 
 
+class LifecycleSpec(Declaration):
+    type: TicketType
+    notify: dict[Literal["start"], list[Notice]] = {}  # told once, when the ticket's run starts
+
+    @property
+    def name(self) -> str:
+        return self.type.value
+
+
 @dataclass(frozen=True)
 class References:
     """What a page may name outside itself, passed in by its loader: the clocks the deadline
@@ -182,13 +201,14 @@ class References:
         return sorted(name for kind, name in self.clocks if kind == ticket_type)
 
 
-def reference_errors(spec: LifecycleSpec, refs: References | None,
+def reference_errors(spec: Declaration, refs: References | None,
                      forms: dict[str, FormDecl]) -> list[tuple[tuple, str]]:
     """Transitions to unknown steps, outcomes a step cannot have, forms not declared, a page
     without a close; with `refs`: clocks no deadline rule of the type defines, templates missing
     for their channel."""
     keys = [s.key for s in spec.steps]
     errors = _notice_errors(("notify",), spec.notify, refs, has_department=False) if refs else []
+    errors += spec.own_errors()
     for i, step in enumerate(spec.steps):
         if refs is not None:
             errors += _clock_errors(spec, step, i, refs)
@@ -264,9 +284,9 @@ def read_lifecycle(path: Path, refs: References | None,
 
 
 def parse_lifecycle(text: str, path: Path, refs: References | None,
-                    forms: dict[str, FormDecl]) -> LifecycleSpec:
-    """A page's text checked against its forms and (unless None: a stored version, checked when
-    it was current) what it names outside itself."""
+                    forms: dict[str, FormDecl], model: type[Declaration] = LifecycleSpec):
+    """A page's text (a ticket page, or `model`'s) checked against its forms and (unless None: a
+    stored version, checked when it was current) what it names outside itself."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -276,7 +296,7 @@ def parse_lifecycle(text: str, path: Path, refs: References | None,
     except yaml.YAMLError as exc:
         raise LifecycleFileError(path, 1, "file", str(exc)) from exc
     try:
-        spec = LifecycleSpec.model_validate(data)
+        spec = model.model_validate(data)
     except ValidationError as exc:
         loc = tuple(p for p in exc.errors()[0]["loc"]
                     if not (isinstance(p, str) and p in _UNION_TAGS))
@@ -287,10 +307,10 @@ def parse_lifecycle(text: str, path: Path, refs: References | None,
     spec._forms, spec._text, spec._forms_text = used, text, dump_forms(used)
     for loc, message in reference_errors(spec, refs, forms):
         raise LifecycleFileError(path, line_of(root, loc), _field(loc), message)
-    if path.stem != spec.type.value:
-        raise LifecycleFileError(path, line_of(root, ("type",)), "type",
-                                 f"the file of type {spec.type.value!r} must be named "
-                                 f"{spec.type.value}.yaml")
+    if path.stem != spec.name:
+        raise LifecycleFileError(path, line_of(root, (spec.NAME_KEY,)), spec.NAME_KEY,
+                                 f"the file of {spec.NAME_KEY} {spec.name!r} must be named "
+                                 f"{spec.name}.yaml")
     return spec
 
 

@@ -3,9 +3,20 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from models.cases.case import Case
 from models.core.base import Base, UTCDateTime, enum_column
 from models.core.enums import AreaKind, Channel, StepStatus, TicketStatus, TicketType, Urgency
 from models.org.customer import Customer
@@ -84,17 +95,24 @@ class TicketClock(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="clocks")
 
 
+# A step or an event belongs to a ticket or to a case, never both.
+ONE_SUBJECT = "(ticket_id IS NULL) <> (case_id IS NULL)"
+
+
 class Step(Base):
     """One piece of work a lifecycle hands to someone: shared by the lifecycle, portal and audit."""
 
     __tablename__ = "steps"
     __table_args__ = (
         UniqueConstraint("ticket_id", "step_key", "attempt", name="uq_steps_ticket_step_attempt"),
+        UniqueConstraint("case_id", "step_key", "attempt", name="uq_steps_case_step_attempt"),
         Index("ix_steps_status_due", "status", "due_at"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     step_key: Mapped[str] = mapped_column(String(50))
     attempt: Mapped[int] = mapped_column(default=1)
     form: Mapped[str | None] = mapped_column(String(50))  # a form of flows/lifecycles/forms.yaml; None: no one fills it
@@ -107,7 +125,8 @@ class Step(Base):
     form_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
-    ticket: Mapped[Ticket] = relationship(back_populates="steps")
+    ticket: Mapped[Ticket | None] = relationship(back_populates="steps")
+    case: Mapped[Case | None] = relationship(back_populates="steps")
     department: Mapped[Department | None] = relationship()
     assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[Staff | None] = relationship(foreign_keys=[completed_by_id])
@@ -125,9 +144,13 @@ class Event(Base):
     """The timeline: rows are only ever added."""
 
     __tablename__ = "events"
+    __table_args__ = (CheckConstraint(ONE_SUBJECT, name="one_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"),
+                                                  index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"),
+                                                index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     kind: Mapped[str] = mapped_column(String(50))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -135,7 +158,8 @@ class Event(Base):
     message: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    ticket: Mapped[Ticket | None] = relationship(back_populates="events")
+    case: Mapped[Case | None] = relationship(back_populates="events")
 
 
 class IntakeToken(Base):

@@ -165,7 +165,8 @@ def _step_fact(period: Period, dimension: str | None, num, den) -> Select:
                    Step.department_id.label("department_id"), dim.label("dim"),
                    num.label("num"), den.label("den"))
             .join(Department, Department.id == Step.department_id)
-            .where(Step.completed_at >= period.start, Step.completed_at < period.end))
+            .where(Step.completed_at >= period.start, Step.completed_at < period.end,
+                   Step.ticket_id.is_not(None)))  # tickets' steps, not cases'
 
 
 @aggregation("step_minutes")

@@ -221,6 +221,7 @@ class RunNeed(NamedTuple):
     number: str
     run_id: str | None
     late: bool  # a clock still running past its due time
+    case: bool = False  # a case's (tasks/cases), not a ticket's
 
 
 def open_tickets_needing_runs(session: Session, now: datetime) -> list[RunNeed]:

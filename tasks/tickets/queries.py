@@ -23,7 +23,8 @@ def inbox(session: Session, department_id: int, *, status: StepStatus,
           ticket_type: TicketType | None, offset: int, limit: int) -> Listing:
     """The department's steps in `status`, soonest due first. Plain rows, not ORM objects: the
     inbox is the page everyone keeps open."""
-    mine = [Step.department_id == department_id, Step.status == status]
+    mine = [Step.department_id == department_id, Step.status == status,
+            Step.ticket_id.is_not(None)]  # a case's steps are listed apart (case_inbox)
     # The warning window of the clock the step runs against (due when it is): one colour for
     # the step and its clock.
     warn = (select(func.min(TicketClock.warn_minutes))

@@ -10,12 +10,13 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.cases.case import Case
 from models.core.enums import DepartmentKind
 from models.core.errors import InputError, StepFormError
 from models.core.formatting import local_time
 from models.org.organisation import Department, Region, Staff
 from models.tickets.forms import FieldDecl, form_model, validate_model
-from models.tickets.lifecycle import LifecycleSpec
+from models.tickets.lifecycle import Declaration
 from models.tickets.ticket import Step, Ticket
 from tasks.core.settings import get_settings
 from tasks.knowledge.finding import SCRIPT_FIELD, check_used
@@ -32,9 +33,9 @@ def region_chain(region: Region) -> list[Region]:
     return chain
 
 
-def department_choices(session: Session, ticket: Ticket, decl: FieldDecl) -> dict[str, str]:
-    """{name: code} of the departments of the field's kinds in the ticket's region chain, the
-    nearest first; a name two regions share says whose it is."""
+def department_choices(session: Session, ticket: Ticket | Case, decl: FieldDecl) -> dict[str, str]:
+    """{name: code} of the departments of the field's kinds in the ticket's (or case's) region
+    chain, the nearest first; a name two regions share says whose it is."""
     kinds = decl.kinds or list(DepartmentKind)
     chain = region_chain(ticket.region)
     order = {region.id: i for i, region in enumerate(chain)}
@@ -62,15 +63,15 @@ def picked_name(session: Session, kind: str, code: str) -> str:
     return session.scalar(select(table.name).where(table.code == code)) or code
 
 
-def picked(session: Session, spec: LifecycleSpec, step: Step) -> dict[str, dict[str, str]]:
+def picked(session: Session, spec: Declaration, step: Step) -> dict[str, dict[str, str]]:
     """{field: {name: code}} for the form's department and staff fields."""
-    ticket = session.get(Ticket, step.ticket_id)
-    return {name: department_choices(session, ticket, decl) if decl.type == "department"
+    subject = step.ticket or step.case
+    return {name: department_choices(session, subject, decl) if decl.type == "department"
             else staff_choices(session, step)
             for name, decl in spec.forms[step.form].picked().items()}
 
 
-def step_model(session: Session, spec: LifecycleSpec, step: Step,
+def step_model(session: Session, spec: Declaration, step: Step,
                choices: dict[str, dict[str, str]] | None = None) -> type[BaseModel]:
     """The step's form as a pydantic model, choices filled in for its ticket."""
     choices = picked(session, spec, step) if choices is None else choices
@@ -78,7 +79,7 @@ def step_model(session: Session, spec: LifecycleSpec, step: Step,
                       {field: list(names) or ["（无可选项）"] for field, names in choices.items()})
 
 
-def check_filled(session: Session, spec: LifecycleSpec, step: Step, data: dict[str, Any],
+def check_filled(session: Session, spec: Declaration, step: Step, data: dict[str, Any],
                  now: datetime) -> dict[str, Any]:
     """The one check of a filled step form, whoever sends it: the form of the ticket's version,
     a department or person given by name (or by code, as scripts do), then what only the clock
@@ -116,7 +117,7 @@ def recorded_time(value: str | None, received_at: datetime, now: datetime, field
     return at.in_timezone("UTC").isoformat()
 
 
-def as_run_input(session: Session, spec: LifecycleSpec, step: Step,
+def as_run_input(session: Session, spec: Declaration, step: Step,
                  filled: dict[str, Any]) -> dict[str, Any]:
     """Checked data with codes as the names the run's form offers: Prefect validates a resume's
     input against the form's schema, whose department and staff fields are lists of names."""

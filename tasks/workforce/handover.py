@@ -58,7 +58,7 @@ def hand_over(session: Session, *, change_at: datetime, config: WorkforceConfig,
                  if s.id not in ending]
     steps = session.scalars(
         select(Step).options(selectinload(Step.ticket))
-        .where(Step.status == StepStatus.open,
+        .where(Step.status == StepStatus.open, Step.ticket_id.is_not(None),
                Step.assignee_id.in_(ending)
                | (Step.assignee_id.is_(None) & Step.step_key.in_(config.callback_steps)
                   & (Step.due_at < following)))

@@ -1,5 +1,6 @@
 """报表上报与审核: a unit's report for a period (figures computed, some entered), 上报 to the level
-above, which approves it (after all its children) or sends it back (退回) with a reason."""
+above, which approves it (after all its children) or sends it back (退回) with a reason: the
+submission's case on the lifecycle engine (flows/approvals.py)."""
 
 from datetime import date
 
@@ -7,6 +8,7 @@ import pendulum
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from flows.approvals import act_on_report
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from models.core.errors import InputError
 from models.statistics.approval import ACTION_LABELS, Action
@@ -73,14 +75,20 @@ def act(request: Request, session: Db, me: Me, portal: Site, form: Posted):
         action = Action(str(form.get("action", "")))
     except ValueError:
         raise HTTPException(422, "操作无效") from None
-    row = approval.submission(session, stats, spec, first, region, now=portal.clock(),
-                              timezone=portal.settings.timezone)
-    entered = {key: str(form.get(f"entered_{key}", "")).strip() for key in spec.entered}
     try:
-        approval.act(session, stats, me.staff, spec, row, action, now=portal.clock(),
-                     reason=str(form.get("reason", "")), entered=entered)
-        session.commit()
-        request.session["flash"] = f"{ACTION_LABELS[action]}成功：{row.status.label}。"
+        if action == Action.edit:
+            row = approval.submission(session, stats, spec, first, region, now=portal.clock(),
+                                      timezone=portal.settings.timezone)
+            entered = {key: str(form.get(f"entered_{key}", "")).strip() for key in spec.entered}
+            approval.act(session, stats, me.staff, spec, row, action, now=portal.clock(),
+                         entered=entered)
+            session.commit()
+        else:  # 上报, 审核通过, 退回: steps of the submission's case, on the lifecycle engine
+            act_on_report(me.staff.id, spec.key, first, region, action, now=portal.clock(),
+                          reason=str(form.get("reason", "")))
+        session.expire_all()  # the case committed in its own session
+        status = approval.status_of(session, spec.key, first, region)
+        request.session["flash"] = f"{ACTION_LABELS[action]}成功：{status.label}。"
     except InputError as exc:
         session.rollback()
         request.session["flash"] = f"未能{ACTION_LABELS[action]}：{exc.zh}。"

@@ -16,6 +16,9 @@ from models.core.errors import InputError
 from models.tickets.diagram import svg
 from models.tickets.links import LinkKind
 from models.tickets.ticket import Ticket
+from tasks.cases.pages import case_spec
+from tasks.cases.store import case_inbox
+from tasks.cases.subjects import subject_of
 from tasks.knowledge import finding as knowledge
 from tasks.messaging.queries import messages_of
 from tasks.org.scope import Scope
@@ -40,7 +43,19 @@ def inbox(request: Request, session: Db, me: Me, portal: Site, type: str = "",
                                 ticket_type=ticket_type, offset=(page_no - 1) * size, limit=size)
     return portal.page(request, "inbox.html", me, rows=rows, total=total, page_no=page_no,
                        pages=max(1, -(-total // size)), type=ticket_type, status=step_status,
-                       types=list(TicketType), statuses=list(StepStatus))
+                       types=list(TicketType), statuses=list(StepStatus),
+                       cases=internal_steps(session, me.staff.department_id))
+
+
+def internal_steps(session: Session, department_id: int) -> list[dict]:
+    """内部流程: the department's open case steps, each with its page's title and its link."""
+    rows = []
+    for case, step in case_inbox(session, department_id):
+        link = subject_of(case.kind).link
+        rows.append({"number": case.number, "title": case.title, "due_at": step.due_at,
+                     "step": case_spec(session, case).step(step.step_key).title,
+                     "href": link(session, case) if link else None})
+    return rows
 
 
 def visible_ticket(session: Session, me: Scope, number: str) -> Ticket:
