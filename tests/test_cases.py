@@ -97,8 +97,10 @@ def wait_at(number: str, key: str | None, timeout: float = 90) -> dict:
     """The case once its run waits at step `key` (None: once its run completed)."""
     deadline = time.monotonic() + timeout
     while True:
+        # The run's state first: a run seen completed has committed everything it wrote.
+        run = case_of(number)["run"]
+        state = run_state(run).state if run else None
         seen = case_of(number)
-        state = run_state(seen["run"]).state if seen["run"] else None
         if key is None and state is not None and state.is_completed():
             return seen
         if key is not None and seen["open"] == key and state is not None and state.is_paused():
