@@ -5,7 +5,7 @@ it) as an xlsx that prints as it reads."""
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,20 @@ from models.core.errors import InputError
 
 HEADER_FILL = PatternFill("solid", fgColor="0B5394")
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def read_rows_with(path: Path, missing_headers: Callable[[set[str]], list[str]]
+                   ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """read_rows, refusing a file whose header lacks a required column (the Chinese names that
+    `missing_headers` gives) before its first row is used."""
+    checked = False
+    for number, values in read_rows(path):
+        if not checked:
+            if missing := missing_headers(set(values)):
+                raise InputError("file", f"缺少列：{'、'.join(missing)}",
+                                 f"missing column(s): {'、'.join(missing)}")
+            checked = True
+        yield number, values
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -16,11 +16,10 @@ from pathlib import Path
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from models.core.errors import InputError
 from models.org.customer import Customer
 from models.org.customer_file import CustomerRow, missing_headers, read_customer
 from models.org.organisation import Region
-from tasks.core.spreadsheets import read_rows
+from tasks.core.spreadsheets import read_rows_with
 
 TABLE = Customer.__table__
 UPDATE = update(TABLE).where(TABLE.c.id == bindparam("b_id")).values(
@@ -62,12 +61,7 @@ def _check(path: Path, units: dict[str, tuple[int, str]], report: CustomerReport
            batch_size: int) -> None:
     seen: set[str] = set()
     batch: list[tuple] = []
-    for number, values in read_rows(path):
-        if not report.rows:
-            missing = missing_headers(set(values))
-            if missing:
-                raise InputError("file", f"缺少列：{'、'.join(missing)}",
-                                 f"missing column(s): {'、'.join(missing)}")
+    for number, values in read_rows_with(path, missing_headers):
         report.rows += 1
         try:
             row = read_customer(values, units)

@@ -11,11 +11,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.core.errors import InputError
 from models.org.organisation import Region
 from models.outages.outage import Outage, OutageStatus
 from models.outages.outage_file import OutageRow, missing_headers, read_outage
-from tasks.core.spreadsheets import read_rows
+from tasks.core.spreadsheets import read_rows_with
 from tasks.outages.register import save_outage
 
 MAX_REPORTED = 200
@@ -36,12 +35,7 @@ def check_rows(session: Session, path: Path, timezone: str) -> tuple[list[Outage
     restored = set(session.scalars(select(Outage.number)
                                    .where(Outage.status == OutageStatus.restored)))
     report, rows, seen = OutageReport(), [], set()
-    for number, values in read_rows(path):
-        if not report.rows:
-            missing = missing_headers(set(values))
-            if missing:
-                raise InputError("file", f"缺少列：{'、'.join(missing)}",
-                                 f"missing column(s): {'、'.join(missing)}")
+    for number, values in read_rows_with(path, missing_headers):
         report.rows += 1
         try:
             row = read_outage(values, units, timezone)
