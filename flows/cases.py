@@ -24,14 +24,13 @@ from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.tickets.lifecycle import Walk
 from models.tickets.ticket import Step
-from tasks.cases.pages import case_page, case_spec, pin_case, record_case_version
+from tasks.cases.pages import case_spec, open_case_on_page, pin_case
 from tasks.cases.store import (
     complete_case,
     enter_case_step,
     find_case_step,
     get_case,
     lapsed_steps,
-    open_case,
 )
 from tasks.cases.subjects import subject_of
 from tasks.core.db import session_scope
@@ -93,10 +92,8 @@ def start_case(session: Session, kind: str, ref_id: int, region_id: int, title: 
     `region_id`, on the page as it is now, in the caller's transaction; its run starts once that
     commits (without a
     Prefect server, or should the start fail, the reconciler starts it)."""
-    spec = case_page(kind)  # an unknown kind is refused before anything is written
-    case = open_case(session, kind, ref_id, region_id, title, opened_by=opened_by,
-                     now=now or pendulum.now("UTC"))
-    case.lifecycle_version = record_case_version(session, spec)  # the page as it is now
+    case = open_case_on_page(session, kind, ref_id, region_id, title, opened_by=opened_by,
+                             now=now or pendulum.now("UTC"))
     number = case.number
     if prefect_api_configured():
         event.listen(session, "after_commit", lambda _: run_case(number), once=True)

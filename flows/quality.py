@@ -1,6 +1,6 @@
 """Service quality on the schedule: each night, every plan's last whole period is drawn (once:
-a drawn period is found again) and dealt to the inspectors' queues; every quarter of an hour,
-pre-published results whose appeal window has lapsed are published as they stand (once)."""
+a drawn period is found again) and dealt to the inspectors' queues. A lapsed appeal window is
+the engine's `case-lapses` (flows/lifecycles/cases/quality_result.yaml)."""
 
 from datetime import date
 
@@ -10,7 +10,6 @@ from prefect import flow, get_run_logger
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.quality.files import plans
-from tasks.quality.results import publish_lapsed
 from tasks.quality.sampling import draw_due
 
 
@@ -27,11 +26,3 @@ def quality_draw(today: date | None = None) -> dict[str, int]:
         logger.info("plan %s, period from %s: %d inspections%s", key, found.sample.period_start,
                     found.inspections, "" if found.new else " (drawn before)")
     return {key: found.inspections for key, found in drawn.items()}
-
-
-@flow(name="quality-publish-lapsed")
-def quality_publish_lapsed() -> int:
-    with session_scope() as session:
-        count = publish_lapsed(session, now=pendulum.now("UTC"))
-    get_run_logger().info("published %d results whose appeal window lapsed", count)
-    return count

@@ -8,8 +8,10 @@ import typer
 from prefect.exceptions import PrefectHTTPStatusError
 from sqlalchemy import select
 
+from flows.cases import run_case
 from flows.lifecycle import start_lifecycle, wants_run
 from gridline.cli.common import echo_json
+from models.cases.case import CLOSED, Case
 from models.core.enums import OPEN_STATUSES
 from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
@@ -32,7 +34,7 @@ def seed_if_empty(tickets: int = 140, start: bool | None = None) -> dict | None:
         counts = seed_demo(session, now=pendulum.now("UTC"), calendar=centre_calendar(session),
                            rules=load_rules(session), tickets=tickets,
                            password=get_settings().portal.demo_password)
-    counts["runs"] = start_runs() if wants_run(start) else 0
+    counts["runs"] = start_runs() + start_case_runs() if wants_run(start) else 0
     return counts
 
 
@@ -58,6 +60,15 @@ def start_runs() -> int:
         typer.echo(f"警告：{len(given_up)} 张演示工单的流程未能启动 | {len(given_up)} demo runs not "
                    f"started (Prefect did not answer), e.g. ticket id {given_up[0]}", err=True)
     return started
+
+
+def start_case_runs() -> int:
+    """Start the run of every open case the demo opened (its failed quality result's appeal);
+    one that does not start is the reconciler's."""
+    with session_scope() as session:
+        waiting = session.scalars(select(Case.number).where(
+            Case.status != CLOSED, Case.flow_run_id.is_(None)).order_by(Case.id)).all()
+    return sum(run_case(number) is not None for number in waiting)
 
 
 def summary(counts: dict) -> str:

@@ -1,17 +1,16 @@
-"""gridline quality: draw a plan's sample, publish lapsed results (the scheduled deployments do
-both; these run the same use cases once, by hand)."""
+"""gridline quality: draw a plan's sample (the scheduled deployment does it; this runs the same
+use case once, by hand). A lapsed appeal window is the engine's `case-lapses`."""
 
 from datetime import date
 
 import pendulum
 import typer
 
-from gridline.cli.common import echo_json, parse_instant
+from gridline.cli.common import echo_json
 from models.core.errors import InputError
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.quality.files import plan, plans
-from tasks.quality.results import publish_lapsed
 from tasks.quality.sampling import draw_due, draw_period
 
 app = typer.Typer(help="Service quality inspection (质检).", no_args_is_help=True)
@@ -52,13 +51,3 @@ def draw(plan_key: str | None = typer.Option(None, "--plan", help="one plan; def
     for key, row in report.items():
         typer.echo(f"质检计划 {key}：{row['period_start']} 起的周期抽取 {row['inspections']} 件"
                    f"（随机种子 {row['seed']}{'' if row['new'] else '，此前已抽取'}）")
-
-
-@app.command("publish-lapsed")
-def publish(now: str | None = typer.Option(None, help="as of this ISO 8601 time (with offset)")
-            ) -> None:
-    """Publish the pre-published results whose appeal window has ended."""
-    moment = parse_instant("now", now) if now else pendulum.now("UTC")
-    with session_scope() as session:
-        count = publish_lapsed(session, now=moment)
-    typer.echo(f"申诉期满公布 {count} 条质检结果")

@@ -1,6 +1,7 @@
 """The case pages in force (GRIDLINE_LIFECYCLES_DIR/cases), each naming a known subject, and the
 versions cases are pinned to: a page changed while cases wait never strands them."""
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -12,8 +13,10 @@ from sqlalchemy.orm import Session
 from models.cases.case import Case, CaseVersion
 from models.cases.lifecycle import CASES_FOLDER, CaseSpec, load_case_pages, read_case_page
 from models.core.errors import line_of
+from models.org.organisation import Staff
 from models.tickets.forms import LifecycleFileError, parse_forms
 from models.tickets.lifecycle import parse_lifecycle
+from tasks.cases.store import open_case
 from tasks.cases.subjects import SUBJECTS
 from tasks.core.settings import get_settings
 
@@ -93,3 +96,13 @@ def pin_case(session: Session, case: Case) -> CaseSpec:
         case.lifecycle_version = record_case_version(session, case_page(case.kind))
         session.flush()
     return case_spec(session, case)
+
+
+def open_case_on_page(session: Session, kind: str, ref_id: int, region_id: int, title: str, *,
+                      opened_by: Staff | None, now: datetime) -> Case:
+    """The case row, pinned to its kind's page as it is now (an unknown kind is refused before
+    anything is written); its run is started by flows.cases."""
+    spec = case_page(kind)
+    case = open_case(session, kind, ref_id, region_id, title, opened_by=opened_by, now=now)
+    case.lifecycle_version = record_case_version(session, spec)
+    return case

@@ -105,7 +105,7 @@ def enter_case_step(session: Session, case: Case, walk: Walk, step: CaseStepSpec
         return existing
     if step.kind in HUMAN_KINDS:
         department, assignee = _holder(session, case, step, walk)
-        due = calendar.add_working_days(now, step.lapse.working_days) if step.lapse else None
+        due = _lapse_due(session, case, step, now, calendar)
         row = Step(case_id=case.id, step_key=step.key, attempt=attempt, form=step.form,
                    department_id=department.id, assignee_id=assignee.id if assignee else None,
                    status=StepStatus.open, opened_at=now, due_at=due)
@@ -130,6 +130,17 @@ def enter_case_step(session: Session, case: Case, walk: Walk, step: CaseStepSpec
                       detail={"step": step.key, "attempt": attempt}))
     session.flush()
     return row
+
+
+def _lapse_due(session: Session, case: Case, step: CaseStepSpec, now: datetime,
+               calendar: WorkCalendar) -> datetime | None:
+    """When the step's lapse window ends: the subject's own time if it fixes one, else the
+    page's working days from now."""
+    if step.lapse is None:
+        return None
+    fixed = subject_of(case.kind).due
+    return (fixed and fixed(session, case, step.key)) or calendar.add_working_days(
+        now, step.lapse.working_days)
 
 
 def _to_subject(session: Session, case: Case, status: str | None, by: Staff | None,

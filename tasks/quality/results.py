@@ -1,11 +1,12 @@
 """An inspection result's lifecycle as use cases, each checked by models.quality.lifecycle's
 `transition` with what only the database knows: scoring, the agent's appeal within the window of
-working days (China's calendar, 调休 included), the review, and publishing lapsed windows once."""
+working days (China's calendar, 调休 included), the review, and publishing a lapsed window. The
+failed result's case (flows/lifecycles/cases/quality_result.yaml) calls the last three."""
 
 from datetime import datetime
 
 import pendulum
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
@@ -98,22 +99,13 @@ def review(session: Session, staff: Staff, result: Result, action: Action, note:
     return amended
 
 
-def publish_lapsed(session: Session, *, now: datetime) -> int:
-    """Publish every pre-published result whose window has ended, as it stands. Each row moves
-    only if it is still pre-published, so overlapping runs publish it exactly once."""
-    due = session.scalars(select(Result).where(Result.status == ResultStatus.prepublished,
-                                               Result.window_ends_at <= now)).all()
-    published = 0
-    for result in due:
-        transition(result.status, Action.lapse, window_open=False)
-        moved = session.execute(
-            update(Result).where(Result.id == result.id,
-                                 Result.status == ResultStatus.prepublished)
-            .values(status=ResultStatus.published, published_at=now)
-            .execution_options(synchronize_session=False))
-        published += moved.rowcount
-    session.expire_all()
-    return published
+def publish_lapsed_result(session: Session, result: Result, *, now: datetime) -> Result:
+    """The window ended without an appeal: the result is published as it stands (the case
+    engine's lapse completes the step once, so it is published once)."""
+    result.status = transition(result.status, Action.lapse, window_open=_open(result, now))
+    result.published_at = now
+    session.flush()
+    return result
 
 
 def _open(result: Result, now: datetime) -> bool:

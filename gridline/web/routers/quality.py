@@ -1,6 +1,7 @@
 """质检: the inspector's queue and scoring form, an agent's own results with the evidence and the
 appeal, the reviewer's queue, and the supervisor's month by agent, team or unit with its Excel.
-Every action goes through tasks.quality.results, the use cases the CLI and flows run."""
+Scoring, the appeal and the review go through flows.quality_results: a fail's appeal and review
+are the steps of its 质检结果申诉 case on the lifecycle engine."""
 
 from datetime import date
 
@@ -8,6 +9,7 @@ import pendulum
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from flows import quality_results as use
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from models.core.errors import InputError
 from models.quality.lifecycle import ACTION_LABELS, Action, ResultStatus
@@ -15,7 +17,7 @@ from models.quality.scorecard import parse_scorecard
 from models.quality.tables import Inspection, Result
 from tasks.quality import views
 from tasks.quality.files import card_in_force, plan
-from tasks.quality.results import appeal, current, review, score_inspection, versions
+from tasks.quality.results import current, versions
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -78,8 +80,8 @@ def inspect(request: Request, session: Db, me: Me, portal: Site, form: Posted, i
     card = card_in_force(session, plan(inspection.plan).scorecard,
                          inspection.sample.period_start, now).card
     try:
-        result = score_inspection(session, me.staff, inspection, _answers(form, card),
-                                  str(form.get("note", "")), now=now)
+        result = use.score(session, me.staff, inspection, _answers(form, card),
+                           str(form.get("note", "")), now=now)
         session.commit()
     except InputError as exc:
         session.rollback()
@@ -110,9 +112,8 @@ def result_page(request: Request, session: Db, me: Me, portal: Site, result_id: 
 def appeal_result(request: Request, session: Db, me: Me, portal: Site, form: Posted,
                   result_id: int):
     result = _result(session, me, result_id)
-    _act(request, session, lambda: appeal(session, me.staff, result,
-                                          str(form.get("reason", "")), now=portal.clock()),
-         ACTION_LABELS[Action.appeal])
+    _act(request, session, lambda: _appealed(session, me, result, str(form.get("reason", "")),
+                                             portal.clock()), ACTION_LABELS[Action.appeal])
     return RedirectResponse(f"/quality/result/{result_id}", status_code=303)
 
 
@@ -125,11 +126,17 @@ def review_result(request: Request, session: Db, me: Me, portal: Site, form: Pos
     except ValueError:
         raise HTTPException(422, "操作无效") from None
     card = parse_scorecard(result.card.text).card
-    answers = _answers(form, card) if action == Action.amend else None
-    done = _act(request, session, lambda: review(session, me.staff, result, action,
-                                                 str(form.get("note", "")), now=portal.clock(),
-                                                 answers=answers), ACTION_LABELS[action])
+    unmet = [key for key, met in _answers(form, card).items() if not met]
+    done = _act(request, session, lambda: use.review_result(
+        session, use.case_number(session, result), me.staff.id, action, str(form.get("note", "")),
+        unmet, now=portal.clock(), inspection_id=result.inspection_id), ACTION_LABELS[action])
     return RedirectResponse(f"/quality/result/{done.id if done else result_id}", status_code=303)
+
+
+def _appealed(session, me, result: Result, reason: str, now) -> Result:
+    use.appeal_result(use.case_number(session, result), me.staff.id, reason, now=now)
+    session.expire_all()
+    return current(session, result.inspection_id)
 
 
 def _act(request: Request, session, do, label: str):
