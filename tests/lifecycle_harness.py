@@ -59,19 +59,21 @@ def centre_lifecycles(folder: Path) -> Path:
 
 
 def running_centre(postgres_server, tmp_path_factory, lifecycle_workers: int = 1,
-                   env: dict[str, str] | None = None):
-    """A centre's database (PostgreSQL, the demo loaded), a Prefect server on PostgreSQL with the
-    lifecycle deployments, and `lifecycle_workers` in-process workers (named lifecycles-1, ...)
-    on their pool, with the centre's own settings `env`: a module's `centre` fixture yields
-    from it."""
+                   env: dict[str, str] | None = None, seed=None):
+    """A centre's database (PostgreSQL, the demo's organisation loaded, or `seed(session)`'s
+    centre), a Prefect server on PostgreSQL with the lifecycle deployments, and
+    `lifecycle_workers` in-process workers (named lifecycles-1, ...) on their pool, with the
+    centre's own settings `env`: a module's `centre` fixture yields from it."""
     db_url = _fresh_postgres_database(postgres_server)
     prefect_db = _fresh_postgres_database(postgres_server).replace("+psycopg", "+asyncpg")
     upgrade_schema(db_url)
     with session_scope(db_url) as session:
         ensure_default_rules(session)
-        # The demo's organisation, not its tickets: runless, the reconciler would start them all.
-        seed_demo(session, now=pendulum.now("UTC"), rules=load_rules(session), tickets=0,
-                  calendar=load_work_calendar(session, "Asia/Shanghai"))
+        if seed is not None:
+            seed(session)
+        else:  # the demo's organisation, not its tickets: runless, the reconciler would start them
+            seed_demo(session, now=pendulum.now("UTC"), rules=load_rules(session), tickets=0,
+                      calendar=load_work_calendar(session, "Asia/Shanghai"))
     root = tmp_path_factory.mktemp("prefect")
     lifecycles = centre_lifecycles(root / "lifecycles")
     prefect = LocalPrefect(root / "home", free_port(), server_database_url=prefect_db,

@@ -1,7 +1,8 @@
 """Service quality on SQLite and PostgreSQL: weights and veto items, the stored seed redrawing the
 sample, no ticket sampled twice in a plan, the appeal window across National Day 2026 and its 调休
-Saturday, a lapsed window published once, the review refused to the inspector, an amendment as a
-new version with the old one readable, and indicator appeals routed by the rule table."""
+Saturday, a lapsed window published and then never again, the review refused to the inspector, an
+amendment as a new version with the old one readable, and indicator appeals routed by the rule
+table. The same rules on the lifecycle engine: tests/test_quality_cases.py."""
 
 import shutil
 from datetime import date
@@ -9,7 +10,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from flows.quality import quality_draw, quality_publish_lapsed
+from flows.quality import quality_draw
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.quality.lifecycle import Action, ResultStatus
@@ -19,7 +20,13 @@ from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
 from tasks.quality import indicator_appeals
 from tasks.quality.files import QUALITY_DIR, plan
-from tasks.quality.results import appeal, publish_lapsed, review, score_inspection, versions
+from tasks.quality.results import (
+    appeal,
+    publish_lapsed_result,
+    review,
+    score_inspection,
+    versions,
+)
 from tasks.quality.sampling import draw_period, redraw, sampled
 from tests.cli import run_cli
 from tests.quality_centre import SAMPLED, build, local
@@ -105,9 +112,13 @@ def test_the_appeal_window_runs_over_national_day_to_the_make_up_saturday(centre
         with pytest.raises(InputError) as caught:
             appeal(session, other, failed, "不服", now=local(2026, 10, 8, 9))
         assert caught.value.zh == "只有被质检的坐席本人可以申诉"
-        assert publish_lapsed(session, now=local(2026, 10, 10, 9, 59)) == 0
-        assert publish_lapsed(session, now=local(2026, 10, 10, 10)) == 1
-        assert publish_lapsed(session, now=local(2026, 10, 10, 10, 15)) == 0
+        with pytest.raises(InputError) as caught:
+            publish_lapsed_result(session, failed, now=local(2026, 10, 10, 9, 59))
+        assert caught.value.zh == "申诉期未满，不能公布"
+        publish_lapsed_result(session, failed, now=local(2026, 10, 10, 10))
+        with pytest.raises(InputError) as caught:
+            publish_lapsed_result(session, failed, now=local(2026, 10, 10, 10, 15))
+        assert caught.value.zh == "结果已公布，不能再修改"
         published = session.get(Result, failed.id)
         assert (published.status, published.published_at, published.score) == (
             ResultStatus.published, local(2026, 10, 10, 10), 70.0)
@@ -159,7 +170,7 @@ def test_an_indicator_appeal_goes_to_the_rule_tables_department(centre):
         assert (decided.upheld, decided.corrected) == (True, "93.0%")
 
 
-def test_the_cli_draws_once_and_publishes_lapsed_windows(centre, capsys):
+def test_the_cli_draws_once(centre, capsys):
     drawn = run_cli(capsys, "quality", "draw", "--plan", "monthly", "--period", "2026-08-20",
                     "--seed", "7", "--json")
     assert (drawn.code, drawn.json()) == (0, {"monthly": {
@@ -170,15 +181,6 @@ def test_the_cli_draws_once_and_publishes_lapsed_windows(centre, capsys):
     unknown = run_cli(capsys, "quality", "draw", "--plan", "yearly")
     assert (unknown.code, unknown.err) == (
         2, "错误：字段 plan：没有这个质检计划 | error: field plan: no plan 'yearly'\n")
-    with session_scope(centre) as session:
-        inspection = session.scalar(select(Inspection).order_by(Inspection.id).limit(1))
-        score_inspection(session, inspection.inspector, inspection, {**ALL_MET, "no_leak": False},
-                         "泄露客户号码", now=SCORED_AT)
-    early = run_cli(capsys, "quality", "publish-lapsed", "--now", "2026-10-09T10:00:00+08:00")
-    late = [run_cli(capsys, "quality", "publish-lapsed", "--now", "2026-10-10T10:00:00+08:00")
-            for _ in range(2)]
-    assert [early.out, late[0].out, late[1].out] == [
-        "申诉期满公布 0 条质检结果\n", "申诉期满公布 1 条质检结果\n", "申诉期满公布 0 条质检结果\n"]
 
 
 def test_a_result_keeps_the_scorecard_revision_it_was_scored_against(centre, tmp_path):
@@ -204,12 +206,7 @@ def test_a_result_keeps_the_scorecard_revision_it_was_scored_against(centre, tmp
         assert [item.weight for item in kept.items] == [20, 30, 30, 20, 0]
 
 
-def test_the_scheduled_flows_draw_a_period_once_and_publish_a_lapsed_window_once(
-        centre, prefect_harness):
+def test_the_scheduled_flow_draws_a_period_once(centre, prefect_harness):
     assert [quality_draw(today=date(2026, 9, 1)) for _ in range(2)] == [{"monthly": SAMPLED}] * 2
     with session_scope(centre) as session:
         assert len(session.scalars(select(Sample)).all()) == 1
-        inspection = session.scalar(select(Inspection).order_by(Inspection.id).limit(1))
-        score_inspection(session, inspection.inspector, inspection,
-                         {**ALL_MET, "accuracy": False}, "地址记录错误", now=SCORED_AT)
-    assert [quality_publish_lapsed() for _ in range(2)] == [1, 0]  # the window ended on 10-10

@@ -10,15 +10,22 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from models.cases.case import Case
 from models.org.organisation import Staff
 from models.quality.lifecycle import ResultStatus
 from models.quality.tables import Inspection, Result
+from models.tickets.lifecycle import Walk
 from models.tickets.ticket import Ticket
+from tasks.cases.pages import pin_case
+from tasks.cases.store import enter_case_step, find_case_step, get_case
 from tasks.core.db import session_scope
 from tasks.org.passwords import hash_password
+from tasks.quality.case_opening import open_result_case
 from tasks.quality.files import plan
-from tasks.quality.results import publish_lapsed, score_inspection
+from tasks.quality.results import publish_lapsed_result, score_inspection
 from tasks.quality.sampling import draw_period
+from tasks.tickets.calendar_store import centre_calendar
+from tasks.tickets.lifecycle_store import outcome_of
 from tests.portal import PASSWORD, login, post_form, serve
 from tests.portal_day import fixed_clock_app
 from tests.quality_centre import build, local
@@ -41,12 +48,31 @@ def centre(db_url, tmp_path, monkeypatch):
             nth = seen[inspection.agent.code] = seen.get(inspection.agent.code, -1) + 1
             special = {("A1", 0): {"accuracy": False}, ("A2", 0): {"no_leak": False},
                        ("A2", 1): {"greeting": False}}.get((inspection.agent.code, nth), {})
-            score_inspection(session, inspection.inspector, inspection, {**ALL_MET, **special},
-                             "抽检说明", now=NOW if (inspection.agent.code, nth) == ("A1", 0)
-                             else EARLY)
+            first = (inspection.agent.code, nth) == ("A1", 0)
+            result = score_inspection(session, inspection.inspector, inspection,
+                                      {**ALL_MET, **special}, "抽检说明", now=NOW if first else EARLY)
+            if first:
+                open_result_case(session, inspection, by=inspection.inspector, now=NOW)
+            elif special.get("no_leak") is False:
+                publish_lapsed_result(session, result, now=NOW)
         assert seen == {"A1": 3, "A2": 1, "B1": 1}  # the last index: 4, 2 and 2 sampled
-        assert publish_lapsed(session, now=NOW) == 1
+    walk_case()
     return db_url
+
+
+def walk_case() -> None:
+    """Walk A1's case to its open step, as its run would (no Prefect here; the run itself is
+    tests/test_quality_cases.py's)."""
+    with session_scope() as session:
+        case = get_case(session, session.scalar(select(Case.number)))
+        walk = Walk(pin_case(session, case))
+        while walk.key is not None:
+            step, attempt = walk.enter()
+            row = find_case_step(session, case, step.key, attempt) or enter_case_step(
+                session, case, walk, step, attempt, NOW, centre_calendar(session))
+            if row.status == "open":
+                return
+            walk.leave(step, outcome_of(row), row.form_data or {})
 
 
 @pytest.fixture
@@ -87,6 +113,7 @@ def test_an_agent_sees_only_own_results_appeals_and_the_inspector_may_not_review
                          {"reason": "地址为客户口述"}, page=f"/quality/result/{failed.id}")
     assert appealed.status_code == 303
     assert "申诉成功：申诉中。" in agent.get(f"/quality/result/{failed.id}").text
+    walk_case()  # the run moves on to the review
     inspector_code = "Q1" if failed.scored_by_id == _staff_id(centre, "Q1") else "Q2"
     inspector = login(portal, inspector_code)
     assert "没有待复核的申诉" in inspector.get("/quality/reviews").text
