@@ -14,6 +14,7 @@ from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStat
 from models.quality.lifecycle import ResultStatus
 from models.quality.tables import Inspection, Result
 from models.tickets.ticket import Event
+from tasks.cases.store import open_case_of
 from tasks.core.db import session_scope
 from tasks.demo.seed import seed_demo
 from tasks.tickets.calendar_store import load_work_calendar
@@ -172,6 +173,9 @@ def test_the_demo_inspectors_have_last_months_sample_and_an_agent_a_result_to_ap
             (ResultStatus.published, True), (ResultStatus.prepublished, False)]
         failed = results[1]
         assert failed.window_ends_at > now and failed.inspection.agent.role == StaffRole.agent
+        case = open_case_of(session, "quality_result", failed.inspection_id)
+        assert (case.status, case.flow_run_id, case.region_id) == (
+            "open", None, failed.inspection.agent.department.region_id)  # its run starts with up
         months = {(i.sample.period_start, i.sample.period_end)
                   for i in session.scalars(select(Inspection))}
     assert sorted(dealt) == ["S0003", "S0004"] and sum(dealt.values()) == counts["inspections"]
