@@ -5,7 +5,7 @@ from datetime import timedelta
 import httpx
 import pendulum
 import typer
-from prefect.exceptions import PrefectHTTPStatusError
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from sqlalchemy import select
 
 from flows.cases import run_case
@@ -54,7 +54,7 @@ def start_runs() -> int:
                 ticket = session.get(Ticket, ticket_id)
                 ticket.flow_run_id = start_lifecycle(session, ticket, at=start + STAGGER * i)
             started += 1
-        except (PrefectHTTPStatusError, httpx.HTTPError) as exc:
+        except (PrefectHTTPStatusError, httpx.HTTPError, ObjectNotFound) as exc:  # not deployed
             given_up.append(f"{ticket_id}: {exc}")
     if given_up:
         typer.echo(f"警告：{len(given_up)} 张演示工单的流程未能启动 | {len(given_up)} demo runs not "
