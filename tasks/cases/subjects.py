@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from models.cases.case import Case
 from models.org.organisation import Staff
+from tasks.knowledge import review_case
 from tasks.statistics import approval_case
 
 Transition = Callable[[Session, Case, str, Staff | None, dict, datetime], None]
@@ -35,6 +36,8 @@ class Subject:
 SUBJECTS: dict[str, Subject] = {
     "report_submission": Subject("SP", approval_case.transition, describe=approval_case.describe,
                                  link=approval_case.link),
+    "knowledge_review": Subject("KR", review_case.transition, review_case.person,
+                                review_case.describe, review_case.link),
 }
 
 
