@@ -12,6 +12,7 @@ from models.knowledge.articles import Article, ArticleStatus
 from models.knowledge.drafts import check_draft
 from models.knowledge.rules import Action
 from models.org.organisation import Staff
+from tasks.cases.store import case_inbox
 from tasks.core.db import session_scope
 from tasks.knowledge import finding, versions
 from tests.knowledge_centre import TZ, draft
@@ -58,6 +59,9 @@ def test_a_version_sent_back_resubmitted_and_approved_on_the_engine(live):
     number = act_on_article(author, new, Action.submit, now=now)
     review = wait_at(number, "review")
     assert number.startswith("KR") and review["steps"][0][3] == "D3201-marketing"
+    with session_scope() as session:  # the head's inbox lists it under 内部流程
+        inbox = case_inbox(session, session.get(Staff, head).department_id)
+        assert [(c.number, s.step_key, s.assignee_id) for c, s in inbox] == [(number, "review", head)]
     with pytest.raises(InputError) as refused:
         act_on_article(head, new, Action.send_back, now=now)
     assert refused.value.zh == "reason：退回时须填写退回原因"
