@@ -1,6 +1,7 @@
 """知识审核 on the lifecycle engine, on a real Prefect server with the in-process worker: a new
 version submitted, sent back to its author, revised and resubmitted, then approved in its owning
-department, and the version it replaces superseded in the same step."""
+department, and the version it replaces superseded in the same step; and one withdrawn while in
+review, which ends its case."""
 
 import pendulum
 import pytest
@@ -87,3 +88,18 @@ def test_a_version_sent_back_resubmitted_and_approved_on_the_engine(live):
         log = [(e.actor, e.action) for e in finding.history(session, session.get(Article, new))]
     assert [a for _, a in log] == ["create", "submit", "send_back", "edit", "submit", "approve"]
     assert case_of(number)["events"][-1][2] == "已批准"
+
+
+def test_a_version_withdrawn_in_review_ends_its_case(live):
+    now = pendulum.now("UTC")
+    old, new = published_and_new_version(now)
+    number = act_on_article(staff_id(AUTHOR), new, Action.submit, now=now)
+    wait_at(number, "review")
+    with pytest.raises(InputError) as refused:
+        act_on_article(staff_id(AUTHOR), new, Action.withdraw, now=now)
+    assert refused.value.zh == "撤回须填写原因"
+    act_on_article(staff_id(AUTHOR), new, Action.withdraw, now=now, reason="政策调整，暂不发布")
+    done = wait_at(number, None)
+    assert states(old, new) == [ArticleStatus.approved, ArticleStatus.withdrawn]
+    assert done["status"] == "closed"
+    assert [s[:3] for s in done["steps"]] == [("review", 1, "done"), ("withdrawn", 1, "done")]

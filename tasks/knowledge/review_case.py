@@ -18,7 +18,7 @@ from tasks.knowledge import versions
 from tasks.knowledge.finding import reference
 
 ACTIONS = {ArticleStatus.in_review: Action.submit, ArticleStatus.approved: Action.approve,
-           ArticleStatus.draft: Action.send_back}
+           ArticleStatus.draft: Action.send_back, ArticleStatus.withdrawn: Action.withdraw}
 REVIEWER = "reviewer"
 
 
