@@ -93,7 +93,8 @@ def propagate_reply(session: Session, master: Ticket, reply: str, *, reply_id: i
 
 def refuse_close_over_open_members(session: Session, master: Ticket) -> None:
     """A master does not close while a member is open: each member keeps its own callback, so
-    it closes first (a fault call linked at intake is closed at once)."""
+    it closes first (a fault call linked at intake is closed at once), or with the master by
+    `close_members`."""
     still_open = [m.number for m in members_of(session, master.id)
                   if m.status in OPEN_STATUSES]
     if still_open:
