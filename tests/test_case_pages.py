@@ -68,4 +68,4 @@ def test_a_page_of_a_subject_without_adapter_is_refused(tmp_path):
         case_pages(folder)
     assert str(refused.value) == (
         f"{path}:1: subject: no subject adapter 'no_such_subject' (tasks/cases/subjects.py); "
-        "known: report_submission, quality_result")
+        "known: report_submission, quality_result, knowledge_review")

@@ -6,6 +6,7 @@ import pendulum
 import pytest
 from sqlalchemy import func, select
 
+from flows.links import close_members_with
 from flows.steps import complete_step
 from models.core.enums import TicketStatus
 from models.core.errors import InputError
@@ -129,3 +130,36 @@ def test_a_master_does_not_close_while_a_member_is_open(centre, capsys):
     with session_scope(centre) as session:
         assert [get_ticket(session, n).status for n in (master, member)] == \
             [TicketStatus.closed, TicketStatus.closed]
+
+
+def test_open_members_close_with_their_master_once(centre, capsys):
+    """一并办结从单: the open member closes now (its step done, its clocks met, its customer told
+    once); the member that closed by its own callback is passed by; a re-run changes nothing;
+    then the master closes."""
+    master, member, done = (complaint(capsys, "申请增容", m, phone=f"1390000{m:04d}",
+                                      ticket_type="business") for m in (0, 1, 2))
+    for number in (member, done):
+        assert link(centre, master, number, LinkKind.member) is None
+    for number in (master, member, done):
+        finish(centre, number, "handle", {"result": "已处理", "reply_text": "已为您办理。"})
+    finish(centre, done, "callback", {"result": "满意"})
+    callback = advance(centre, master)
+    assert close_members_with(master, "S0100") == [member]
+    assert close_members_with(master, "S0100") == []  # a re-run closes and tells no one again
+    complete_step(master, "callback", {"result": "满意"}, someone_for(centre, callback))
+    advance(centre, master)
+    with session_scope(centre) as session:
+        closed = get_ticket(session, member)
+        assert [get_ticket(session, n).status for n in (master, member, done)] == \
+            [TicketStatus.closed] * 3
+        assert [c.met_at is not None for c in closed.clocks] == [True] * len(closed.clocks)
+        assert [(s.step_key, s.status.value, s.form_data["result"]) for s in closed.steps] == [
+            ("handle", "done", "已处理"), ("callback", "done", "随主单办结")]
+        assert session.scalars(select(OutboxMessage.body_text).where(
+            OutboxMessage.ticket_id == closed.id, OutboxMessage.template == "closure_notice")
+        ).all() == [f"【国网95598】尊敬的客户，您的工单{member}已办结。如有疑问请拨打95598，感谢您的支持！"]
+        assert [e.message for e in closed.events if e.kind == "closed_with_master"] == [
+            f"随主单{master}一并办结"]
+        assert session.scalar(select(func.count()).select_from(Event).where(
+            Event.ticket_id == get_ticket(session, master).id,
+            Event.kind == "members_closed")) == 1

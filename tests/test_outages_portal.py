@@ -1,7 +1,7 @@
 """The outage board and the ticket page's suggested links on a real portal server, SQLite and
 PostgreSQL: a supervisor enters and imports outages (a bad file writes nothing), the board lists
 them by unit to those whose units they cover (not to Suzhou), restores one; an agent confirms a
-suggested link; and one look at the board in Chromium."""
+suggested link and closes its open member with the master; and one look at the board in Chromium."""
 
 import pendulum
 import pytest
@@ -105,6 +105,13 @@ def test_an_agent_confirms_a_suggested_link_on_the_ticket_page(portal, centre):
         ours = select(Ticket.id).where(Ticket.number.in_(numbers))
         assert session.scalar(select(func.count()).select_from(TicketLink).where(
             TicketLink.master_id.in_(ours) | TicketLink.member_id.in_(ours))) == 1
+    assert 'id="close-members"' in agent.get(f"/tickets/{first}").text  # 一并办结从单
+    closed = post_form(agent, f"/tickets/{first}/close-members", {}, page=f"/tickets/{first}")
+    assert closed.status_code == 303
+    page = agent.get(f"/tickets/{first}").text
+    assert f"已一并办结从单：{second}。" in page and 'id="close-members"' not in page
+    with session_scope(centre) as session:
+        assert session.scalar(select(Ticket.status).where(Ticket.number == second)) == "closed"
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)  # HTTP covers both

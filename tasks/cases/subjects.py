@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models.cases.case import Case
 from models.org.organisation import Staff
+from tasks.knowledge import review_case
 from tasks.quality import result_case
 from tasks.statistics import approval_case
 
@@ -42,6 +43,8 @@ SUBJECTS: dict[str, Subject] = {
                                  link=approval_case.link),
     "quality_result": Subject("ZJ", result_case.transition, result_case.person,
                               result_case.describe, result_case.link, result_case.due),
+    "knowledge_review": Subject("KR", review_case.transition, review_case.person,
+                                review_case.describe, review_case.link),
 }
 
 

@@ -1,20 +1,22 @@
 """Ticket association (工单关联): links a person confirms (or the known-fault check writes),
-suggestions for a new ticket, and a master's reply carried to every member once."""
+suggestions for a new ticket, a master's reply carried to every member once, and the open
+members closed with their master when a person chooses so (一并办结从单)."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
-from models.core.enums import OPEN_STATUSES
+from models.core.enums import OPEN_STATUSES, StepStatus, TicketStatus
 from models.core.errors import InputError
 from models.messaging.outbox import OutboxMessage
 from models.tickets.links import LinkKind, TicketLink, link_problem, similarity
-from models.tickets.ticket import Event, Ticket
+from models.tickets.ticket import Event, Step, Ticket
 from tasks.messaging.outbox import enqueue
 
 SUGGEST_WINDOW = timedelta(hours=24)
 SUGGEST_SIMILARITY = 0.2  # share of character pairs in common
+WITH_MASTER = "随主单办结"  # the outcome recorded on a member's open steps
 
 
 def master_of(session: Session, ticket_id: int) -> Ticket | None:
@@ -91,9 +93,48 @@ def propagate_reply(session: Session, master: Ticket, reply: str, *, reply_id: i
 
 def refuse_close_over_open_members(session: Session, master: Ticket) -> None:
     """A master does not close while a member is open: each member keeps its own callback, so
-    it closes first (a fault call linked at intake is closed at once)."""
+    it closes first (a fault call linked at intake is closed at once), or with the master by
+    `close_members`."""
     still_open = [m.number for m in members_of(session, master.id)
                   if m.status in OPEN_STATUSES]
     if still_open:
         raise InputError("result", f"从单{'、'.join(still_open)}尚未办结，主单暂不能办结",
                          f"members {', '.join(still_open)} are still open")
+
+
+def close_members(session: Session, master: Ticket, *, by: str, now: datetime) -> list[Ticket]:
+    """一并办结从单: each open member of `master` closes now, without its own callback: its open
+    steps done as 随主单办结, its running clocks met (at the master's own time for a clock the
+    master has met, never before the member was received; no deadline moves), a timeline line,
+    and its customer told once by the closure notice. A member closed already is passed by, so a
+    re-run changes nothing. Returns the members closed."""
+    if master_of(session, master.id) is not None:
+        raise InputError("master", "本单是从单，不能办结其他工单", f"{master.number} is a member")
+    met = {c.clock: c.met_at for c in master.clocks if c.met_at is not None}
+    closed = []
+    for member in members_of(session, master.id):
+        if member.status not in OPEN_STATUSES:
+            continue
+        session.execute(update(Step).where(Step.ticket_id == member.id,
+                                           Step.status == StepStatus.open)
+                        .values(status=StepStatus.done, completed_at=now,
+                                form_data={"result": WITH_MASTER, "master": master.number})
+                        .execution_options(synchronize_session=False))
+        for clock in member.clocks:
+            if clock.met_at is None:
+                clock.met_at = max(met.get(clock.clock, now), member.received_at)
+        member.status, member.closed_at = TicketStatus.closed, now
+        session.add(Event(ticket_id=member.id, at=now, kind="closed_with_master", actor=by,
+                          message=f"随主单{master.number}一并办结",
+                          detail={"master": master.number}))
+        enqueue(session, key=f"link:{master.id}:close:member:{member.id}:sms", channel="sms",
+                recipient=member.caller_phone, template="closure_notice",
+                context={"ticket_no": member.number}, now=now, ticket_id=member.id,
+                to_customer=True)
+        closed.append(member)
+    if closed:
+        numbers = [m.number for m in closed]
+        session.add(Event(ticket_id=master.id, at=now, kind="members_closed", actor=by,
+                          message=f"一并办结从单：{'、'.join(numbers)}", detail={"members": numbers}))
+    session.flush()
+    return closed

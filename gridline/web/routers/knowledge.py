@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
+from flows.knowledge_review import act_on_article
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from gridline.web.forms import form_text
 from gridline.web.security import MAX_BODY, RowId
@@ -144,9 +145,9 @@ def act(request: Request, session: Db, me: Me, portal: Site, form: Posted, artic
     except ValueError:
         raise HTTPException(422, "操作无效") from None
     try:
-        versions.act(session, me.staff, article, action, now=portal.clock(),
-                     reason=form_text(form, "reason", 500))
-        session.commit()
+        act_on_article(me.staff.id, article.id, action, now=portal.clock(),
+                       reason=form_text(form, "reason", 500))
+        session.expire_all()  # the case committed in its own session
         request.session["flash"] = f"{ACTION_LABELS[action]}成功：{article.status.label}。"
     except InputError as exc:
         session.rollback()

@@ -7,6 +7,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from flows.lifecycle import lifecycle_of
+from flows.links import close_members_with
 from gridline.web.deps import CSRF, Db, Me, Posted, Site
 from gridline.web.forms import form_text
 from gridline.web.render import Portal
@@ -77,6 +78,7 @@ def show_ticket(request: Request, session: Session, me: Scope, portal: Portal, t
                        scripts_used=knowledge.used_in(session, ticket),
                        master=links.master_of(session, ticket.id),
                        members=links.members_of(session, ticket.id), link_kinds=list(LinkKind),
+                       closes_members=me.calls_back,
                        suggested=links.suggestions(session, ticket, also=(me.sees_ticket(),))
                        if me.calls_back and ticket.status != TicketStatus.closed else [])
 
@@ -107,6 +109,22 @@ def reveal_phone(request: Request, session: Db, me: Me, portal: Site, number: st
                            revealed=ticket.caller_phone)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/tickets/{number}/close-members", dependencies=CSRF)
+def close_members(request: Request, session: Db, me: Me, number: str):
+    """一并办结从单: the master's open members close now, each customer told once."""
+    if not me.calls_back:
+        raise HTTPException(403, "只有坐席、值班长和管理员可以办结从单。")
+    number, by = visible_ticket(session, me, number).number, me.staff.code
+    session.rollback()  # the members close in their own transaction
+    try:
+        closed = close_members_with(number, by)
+        request.session["flash"] = (f"已一并办结从单：{'、'.join(closed)}。" if closed
+                                    else "没有未办结的从单。")
+    except InputError as exc:
+        request.session["flash"] = f"未能办结从单：{exc.zh}。"
+    return RedirectResponse(f"/tickets/{number}", status_code=303)
 
 
 @router.post("/tickets/{number}/links", dependencies=CSRF)
