@@ -250,3 +250,22 @@ def heartbeats_seen(api_url: str, run_id: str) -> int:
         "resource": {"id": [f"prefect.flow-run.{run_id}"]}}}, timeout=10)
     answer.raise_for_status()
     return answer.json()["total"]
+
+
+def two_lapse_audits_at_once(api_url: str, now) -> list[list[str]]:
+    """What each of two `case-lapses` audits, started together at `now`, completed."""
+    import threading
+
+    from flows.cases import lapse_case_steps
+    results: list[list[str]] = []
+
+    def audit():  # Prefect's settings are the thread's own
+        with temporary_settings({PREFECT_API_URL: api_url}):
+            results.append(lapse_case_steps(now=now))
+
+    audits = [threading.Thread(target=audit) for _ in range(2)]
+    for each in audits:
+        each.start()
+    for each in audits:
+        each.join()
+    return results

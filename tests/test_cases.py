@@ -3,7 +3,6 @@ page walked to its end (a `not_by` refusal on the way), a resume from the Prefec
 window completed once across a 调休 weekend, a dead case run restarted by the reconciler, and the
 report submission's 上报 → 退回 → 上报 → 审核通过 on the engine."""
 
-import threading
 import time
 from contextlib import contextmanager
 from datetime import date, timedelta
@@ -13,7 +12,6 @@ import pendulum
 import pytest
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Cancelled
 from sqlalchemy import delete, select
 
@@ -28,7 +26,7 @@ from models.tickets.calendar import CalendarOverride
 from tasks.cases.pages import cases_folder
 from tasks.core.db import session_scope
 from tasks.statistics import approval
-from tests.lifecycle_harness import live_centre, run_state, running_centre
+from tests.lifecycle_harness import live_centre, run_state, running_centre, two_lapse_audits_at_once
 
 WALK = """\
 subject: report_submission
@@ -178,17 +176,7 @@ def test_a_lapse_window_completes_the_step_once_across_a_tiaoxiu_weekend(live):
         assert due == opened.add(days=3)  # one working day: the two days off skipped
         mine = f"{number} review"  # other tests' cases wait too, with windows of their own
         assert mine not in lapse_case_steps(now=due.subtract(seconds=1))
-        results: list[list[str]] = []
-
-        def audit():  # Prefect's settings are the thread's own
-            with temporary_settings({PREFECT_API_URL: live.prefect.api_url}):
-                results.append(lapse_case_steps(now=due))
-
-        audits = [threading.Thread(target=audit) for _ in range(2)]
-        for audit in audits:
-            audit.start()
-        for audit in audits:
-            audit.join()
+        results = two_lapse_audits_at_once(live.prefect.api_url, due)
         assert sorted(([x for x in r if x == mine] for r in results), key=len) == [[], [mine]]
         done = wait_at(number, None)
         assert [e for e in done["events"] if e[0] == "step_done"][-1] == (

@@ -3,11 +3,9 @@
 appeal, the inspector is refused as reviewer and another's 改判 publishes a new version; a window
 left alone lapses across National Day 2026 and its 调休 Saturday and is published once."""
 
-import threading
 from datetime import date
 
 import pytest
-from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import select
 
 from flows.cases import complete_case_step, lapse_case_steps
@@ -21,7 +19,7 @@ from tasks.quality.case_opening import KIND
 from tasks.quality.files import plan
 from tasks.quality.results import versions
 from tasks.quality.sampling import draw_period
-from tests.lifecycle_harness import live_centre, running_centre
+from tests.lifecycle_harness import live_centre, running_centre, two_lapse_audits_at_once
 from tests.quality_centre import build, local
 from tests.test_cases import case_of, wait_at
 from tests.test_quality import ALL_MET
@@ -103,17 +101,7 @@ def test_a_window_left_alone_lapses_after_national_day_and_publishes_once(live):
     wait_at(number, "appeal")
     mine = f"{number} appeal"  # the other test's case may wait too
     assert mine not in lapse_case_steps(now=WINDOW_ENDS.subtract(minutes=1))
-    results: list[list[str]] = []
-
-    def audit():  # Prefect's settings are the thread's own
-        with temporary_settings({PREFECT_API_URL: live.prefect.api_url}):
-            results.append(lapse_case_steps(now=WINDOW_ENDS))
-
-    audits = [threading.Thread(target=audit) for _ in range(2)]
-    for each in audits:
-        each.start()
-    for each in audits:
-        each.join()
+    results = two_lapse_audits_at_once(live.prefect.api_url, WINDOW_ENDS)
     assert sorted(([x for x in r if x == mine] for r in results), key=len) == [[], [mine]]
     done = wait_at(number, None)
     with session_scope() as session:
