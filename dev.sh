@@ -75,7 +75,9 @@ case "${1:-}" in
     # The house rules first: lint, then the layers contract (gridline -> flows -> tasks -> models).
     .venv/bin/ruff check .
     .venv/bin/lint-imports
-    exec .venv/bin/python -m pytest "$@"
+    # Four test processes on two cores: most tests wait on a Prefect server, a worker or a browser.
+    # Each file stays in one process, so a file's Prefect server and centre start once.
+    exec .venv/bin/python -m pytest -n "${GRIDLINE_TEST_PROCESSES:-4}" --dist loadfile "$@"
     ;;
   lock)
     lock

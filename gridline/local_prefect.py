@@ -21,6 +21,12 @@ from models.tickets.lifecycle import read_lifecycle
 POOL = "gridline"  # the scheduled flows: a process per run
 LIFECYCLE_POOL = "gridline-lifecycles"  # lifecycle runs and resumes, in threads (gridline/worker)
 WORKER_TYPES = {POOL: "process", LIFECYCLE_POOL: "gridline-inprocess"}
+# How often each pool's worker asks for work: a resumed step should go on within seconds, while a
+# scheduled audit may start a few seconds late. Each poll is a write on Prefect's SQLite database.
+QUERY_SECONDS = {POOL: "10", LIFECYCLE_POOL: "2"}
+# Scheduled flows a process each: at most this many at once, so that the quarter-hour, when half
+# of them fall due together, does not start a process per flow beside a storm of lifecycle runs.
+SCHEDULED_AT_ONCE = 2
 AUTOMATIONS = PROJECT_ROOT / "flows" / "automations.yaml"
 
 
@@ -34,7 +40,7 @@ class LocalPrefect:
         self.env["PREFECT_API_URL"] = self.api_url
         self.env.setdefault("PREFECT_UI_API_URL", self.api_url)
         self.env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        self.env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")  # a resumed step goes on soon
+        self.query_seconds = self.env.get("PREFECT_WORKER_QUERY_SECONDS")  # the caller's, for all
         if self.env.get("PREFECT_SERVER_CSRF_PROTECTION_ENABLED", "").lower() not in ("1", "true"):
             # No token to fetch: else every new client (each run, each resume) first probes
             # /csrf-token and is told 422.
@@ -106,8 +112,10 @@ class LocalPrefect:
             for name, worker_type in WORKER_TYPES.items():
                 template = BaseWorker.get_worker_class_from_type(worker_type) \
                     .get_default_base_job_template()
+                limit = SCHEDULED_AT_ONCE if name == POOL else None
                 client.create_work_pool(WorkPoolCreate(name=name, type=worker_type,
-                                                       base_job_template=template), overwrite=True)
+                                                       base_job_template=template,
+                                                       concurrency_limit=limit), overwrite=True)
 
     def apply_automations(self) -> None:
         """Create or update flows/automations.yaml's automations, matched by name, so that applying
@@ -149,8 +157,9 @@ class LocalPrefect:
                      env: dict[str, str] | None = None) -> subprocess.Popen:
         """One more worker on the pool (a second lifecycle worker shares its runs)."""
         args = ["worker", "start", "--pool", pool, "--type", WORKER_TYPES[pool]]
+        polling = {"PREFECT_WORKER_QUERY_SECONDS": self.query_seconds or QUERY_SECONDS[pool]}
         worker = self._spawn(f"worker-{pool}", *args, *(["--name", name] if name else []),
-                             env=env)
+                             env=polling | (env or {}))
         self.workers.append((pool, worker))
         return worker
 

@@ -39,7 +39,7 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 Site = Annotated[Api, Depends(get_api)]
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]  # committed before the response
 
 
 def needs(scope: str):

@@ -24,11 +24,13 @@ def get_portal(request: Request) -> Portal:
 
 
 def get_db(request: Request) -> Iterator[Session]:
+    """The request's session, committed when the route returns: before the response leaves (the
+    "function" scope), so a client that acts on a 303 finds what it was told is done."""
     with session_scope(request.app.state.portal.settings.database_url) as session:
         yield session
 
 
-def get_scope(request: Request, session: Annotated[Session, Depends(get_db)]) -> Scope:
+def get_scope(request: Request, session: Annotated[Session, Depends(get_db, scope="function")]) -> Scope:
     portal = get_portal(request)
     staff = signed_in(request, session, portal.clock(), portal.settings.portal.session_hours)
     if staff is None:
@@ -41,7 +43,7 @@ async def submitted_form(request: Request) -> FormData:
 
 
 Site = Annotated[Portal, Depends(get_portal)]
-Db = Annotated[Session, Depends(get_db)]
+Db = Annotated[Session, Depends(get_db, scope="function")]
 Me = Annotated[Scope, Depends(get_scope)]
 Posted = Annotated[FormData, Depends(submitted_form)]
 CSRF = [Depends(require_csrf)]
