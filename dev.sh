@@ -76,8 +76,7 @@ case "${1:-}" in
     .venv/bin/ruff check .
     .venv/bin/lint-imports
     # Four test processes on two cores: most tests wait on a Prefect server, a worker or a browser.
-    # Each file stays in one process, so a file's Prefect server and centre start once.
-    exec .venv/bin/python -m pytest -n "${GRIDLINE_TEST_PROCESSES:-4}" --dist loadfile "$@"
+    exec .venv/bin/python -m pytest -n "${GRIDLINE_TEST_PROCESSES:-4}" "$@"
     ;;
   lock)
     lock
