@@ -40,7 +40,6 @@ class LocalPrefect:
         self.env["PREFECT_API_URL"] = self.api_url
         self.env.setdefault("PREFECT_UI_API_URL", self.api_url)
         self.env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        self.query_seconds = self.env.get("PREFECT_WORKER_QUERY_SECONDS")  # the caller's, for all
         if self.env.get("PREFECT_SERVER_CSRF_PROTECTION_ENABLED", "").lower() not in ("1", "true"):
             # No token to fetch: else every new client (each run, each resume) first probes
             # /csrf-token and is told 422.
@@ -157,7 +156,9 @@ class LocalPrefect:
                      env: dict[str, str] | None = None) -> subprocess.Popen:
         """One more worker on the pool (a second lifecycle worker shares its runs)."""
         args = ["worker", "start", "--pool", pool, "--type", WORKER_TYPES[pool]]
-        polling = {"PREFECT_WORKER_QUERY_SECONDS": self.query_seconds or QUERY_SECONDS[pool]}
+        # The caller's PREFECT_WORKER_QUERY_SECONDS (in self.env) holds for every pool.
+        polling = {"PREFECT_WORKER_QUERY_SECONDS":
+                   self.env.get("PREFECT_WORKER_QUERY_SECONDS", QUERY_SECONDS[pool])}
         worker = self._spawn(f"worker-{pool}", *args, *(["--name", name] if name else []),
                              env=polling | (env or {}))
         self.workers.append((pool, worker))

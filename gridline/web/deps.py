@@ -30,7 +30,10 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_scope(request: Request, session: Annotated[Session, Depends(get_db, scope="function")]) -> Scope:
+Db = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_scope(request: Request, session: Db) -> Scope:
     portal = get_portal(request)
     staff = signed_in(request, session, portal.clock(), portal.settings.portal.session_hours)
     if staff is None:
@@ -43,7 +46,6 @@ async def submitted_form(request: Request) -> FormData:
 
 
 Site = Annotated[Portal, Depends(get_portal)]
-Db = Annotated[Session, Depends(get_db, scope="function")]
 Me = Annotated[Scope, Depends(get_scope)]
 Posted = Annotated[FormData, Depends(submitted_form)]
 CSRF = [Depends(require_csrf)]
