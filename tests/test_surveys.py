@@ -175,6 +175,26 @@ def test_replies_are_matched_by_number_and_time_and_each_kept_distinctly(
     assert survey_of(centre, late).answer is None
 
 
+def test_an_unreadable_reply_is_asked_again_once_and_a_later_answer_still_counts(
+        centre, site, clock, platform):
+    number = sent_survey(centre, platform)
+    clock["now"] = at(13)
+    outcome = lambda text: uplink(  # noqa: E731
+        site, clock["now"], {"from": "13812345678", "text": text}).json()["outcome"]
+    assert outcome("好的谢谢") == "garbage"
+    assert outcome("嗯嗯") == "invalid"
+    assert outcome("？") == "invalid"
+    with session_scope(centre) as session:
+        asked = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template == "survey_reask")).all()
+        assert [(m.recipient, m.key) for m in asked] == [
+            ("13812345678", f"survey:{asked[0].ticket_id}:reask")]
+        assert "1满意 2基本满意 3不满意" in asked[0].body_text
+    assert survey_of(centre, number).status == SurveyStatus.awaiting
+    assert outcome("2") == "counted"
+    assert survey_of(centre, number).answer == Answer.fairly
+
+
 def test_an_unsigned_or_badly_signed_uplink_is_refused_and_records_nothing(centre, site, clock):
     assert uplink(site, clock["now"], {"from": "13812345678", "text": "1"},
                   secret="wrong").status_code == 401

@@ -33,7 +33,8 @@ class ReplyOutcome(Labelled):
     counted = "counted", "已计入"
     late = "late", "超过有效期"
     unknown = "unknown", "未匹配到调查"
-    garbage = "garbage", "无法识别"
+    garbage = "garbage", "无法识别"  # the first unreadable reply: asked once more
+    invalid = "invalid", "无效回复"  # unreadable again: nothing more is sent
     repeat = "repeat", "重复回复"
 
 

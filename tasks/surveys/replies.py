@@ -1,10 +1,11 @@
 """A customer's SMS reply, matched to the survey sent to that number by time: counted, late,
-unknown number, garbage or a second reply. Each is recorded; only a counted one sets the answer."""
+unknown number, unreadable or a second reply. Each is recorded; only a counted one sets the
+answer. The first unreadable reply is asked once more by SMS; later ones are only recorded."""
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models.core.errors import InputError
@@ -13,8 +14,10 @@ from models.surveys.answers import Answer, ReplyOutcome, SurveyStatus, expires_a
 from models.surveys.tables import Survey, SurveyReply
 from models.tickets.intake import normalise_phone
 from models.tickets.ticket import Event
+from tasks.messaging.outbox import enqueue
 
 MATCHED = (SurveyStatus.awaiting, SurveyStatus.answered, SurveyStatus.no_answer)
+REASK_TEMPLATE = "survey_reask"
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,8 @@ def survey_for(session: Session, phone: str, received_at: datetime) -> Survey | 
         .order_by(OutboxMessage.sent_at.desc(), Survey.id.desc()).limit(1).with_for_update())
 
 
-def outcome_of(survey: Survey | None, text: str, received_at: datetime) -> ReplyOutcome:
+def outcome_of(session: Session, survey: Survey | None, text: str,
+               received_at: datetime) -> ReplyOutcome:
     if survey is None:
         return ReplyOutcome.unknown
     if survey.status == SurveyStatus.answered:
@@ -54,7 +58,22 @@ def outcome_of(survey: Survey | None, text: str, received_at: datetime) -> Reply
     if survey.status == SurveyStatus.no_answer or \
             received_at > expires_at(survey.message.sent_at, survey.valid_hours):
         return ReplyOutcome.late
-    return ReplyOutcome.counted if read_answer(text) else ReplyOutcome.garbage
+    if read_answer(text):
+        return ReplyOutcome.counted
+    return ReplyOutcome.invalid if _asked_again(session, survey) else ReplyOutcome.garbage
+
+
+def _asked_again(session: Session, survey: Survey) -> bool:
+    return session.scalar(select(exists().where(
+        SurveyReply.survey_id == survey.id, SurveyReply.outcome == ReplyOutcome.garbage)))
+
+
+def ask_again(session: Session, survey: Survey, now: datetime) -> None:
+    """One more SMS saying how to answer; keyed by the ticket, so it is never sent twice."""
+    ticket = survey.ticket
+    enqueue(session, key=f"survey:{ticket.id}:reask", channel="sms", recipient=survey.phone,
+            template=REASK_TEMPLATE, ticket_id=ticket.id, to_customer=True, now=now,
+            context={"ticket_no": ticket.number})
 
 
 def match_reply(session: Session, *, phone: str, text: str, received_at: datetime,
@@ -65,7 +84,7 @@ def match_reply(session: Session, *, phone: str, text: str, received_at: datetim
             return Matched(earlier, earlier.survey, new=False)
     national = _national(phone)
     survey = survey_for(session, national, received_at) if national else None
-    outcome = outcome_of(survey, text, received_at)
+    outcome = outcome_of(session, survey, text, received_at)
     reply = SurveyReply(platform_id=platform_id or None, phone=national or phone[:40], text=text,
                         received_at=received_at, outcome=outcome,
                         survey_id=survey.id if survey else None)
@@ -75,5 +94,7 @@ def match_reply(session: Session, *, phone: str, text: str, received_at: datetim
         survey.status = SurveyStatus.answered
         session.add(Event(ticket_id=survey.ticket_id, at=received_at, kind="survey_answer",
                           actor="客户", message=f"满意度调查回复：{survey.answer.label}"))
+    elif outcome == ReplyOutcome.garbage:
+        ask_again(session, survey, received_at)
     session.flush()
     return Matched(reply, survey, new=True)
