@@ -2,6 +2,9 @@
 master per ticket), suggestions of alike tickets, and a master's reply carried to each member
 once however often it runs, the members' own deadlines untouched."""
 
+import threading
+import time
+
 import pendulum
 import pytest
 from sqlalchemy import func, select
@@ -163,3 +166,30 @@ def test_open_members_close_with_their_master_once(centre, capsys):
         assert session.scalar(select(func.count()).select_from(Event).where(
             Event.ticket_id == get_ticket(session, master).id,
             Event.kind == "members_closed")) == 1
+
+
+def test_two_people_closing_a_masters_members_at_once_close_each_member_once(centre, capsys):
+    """The second 一并办结 waits for the first one's write and then finds the member closed: one
+    timeline line, not two, although both read the member as open."""
+    master, member = (complaint(capsys, "申请增容", m, phone=f"1390000{m:04d}",
+                                ticket_type="business") for m in (0, 1))
+    assert link(centre, master, member, LinkKind.member) is None
+    second: list = []
+
+    def close_too() -> None:
+        with session_scope(centre) as session:
+            second.extend(m.number for m in links.close_members(
+                session, get_ticket(session, master), by="S0101", now=NOW))
+
+    with session_scope(centre) as session:
+        first = links.close_members(session, get_ticket(session, master), by="S0100", now=NOW)
+        other = threading.Thread(target=close_too)
+        other.start()
+        time.sleep(1)  # the other reads the member as open, then waits for this write
+        session.commit()
+    other.join(60)
+    assert ([m.number for m in first], second) == ([member], [])
+    with session_scope(centre) as session:
+        closed = get_ticket(session, member)
+        assert [e.kind for e in closed.events].count("closed_with_master") == 1
+        assert closed.status == TicketStatus.closed

@@ -113,7 +113,7 @@ def close_members(session: Session, master: Ticket, *, by: str, now: datetime) -
     met = {c.clock: c.met_at for c in master.clocks if c.met_at is not None}
     closed = []
     for member in members_of(session, master.id):
-        if member.status not in OPEN_STATUSES:
+        if member.status not in OPEN_STATUSES or not _closed_here(session, member, now):
             continue
         session.execute(update(Step).where(Step.ticket_id == member.id,
                                            Step.status == StepStatus.open)
@@ -123,7 +123,6 @@ def close_members(session: Session, master: Ticket, *, by: str, now: datetime) -
         for clock in member.clocks:
             if clock.met_at is None:
                 clock.met_at = max(met.get(clock.clock, now), member.received_at)
-        member.status, member.closed_at = TicketStatus.closed, now
         session.add(Event(ticket_id=member.id, at=now, kind="closed_with_master", actor=by,
                           message=f"随主单{master.number}一并办结",
                           detail={"master": master.number}))
@@ -138,3 +137,13 @@ def close_members(session: Session, master: Ticket, *, by: str, now: datetime) -
                           message=f"一并办结从单：{'、'.join(numbers)}", detail={"members": numbers}))
     session.flush()
     return closed
+
+
+def _closed_here(session: Session, member: Ticket, now: datetime) -> bool:
+    """Compare-and-set: the member closes only if it is still open in the database, so two
+    people closing the same master's members at once close each member once (the second waits
+    for the first's row and then finds it closed)."""
+    closed = session.execute(update(Ticket).where(Ticket.id == member.id,
+                                                  Ticket.status.in_(OPEN_STATUSES))
+                             .values(status=TicketStatus.closed, closed_at=now))
+    return closed.rowcount == 1
