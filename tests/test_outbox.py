@@ -241,7 +241,8 @@ def test_every_template_renders_in_chinese_on_both_channels():
     assert names == {"dispatch_notice", "customer_ack", "about_to_expire", "overdue", "escalation",
                      "callback_notice", "closure_notice", "known_fault", "reopen_escalation",
                      "clock_skew", "handover_list", "workforce_alert", "chase",
-                     "statistics_report", "password_setup", "survey", "outage_notice",
+                     "statistics_report", "password_setup", "survey", "survey_reask",
+                     "outage_notice",
                      "linked_reply", "knowledge_expiring", "knowledge_expired"}
     # clock_skew speaks of no ticket; a chase names who chases; a linked reply its master ticket
     context = CONTEXT | {"skew": "5分钟", "database_time": NOON, "name": "田轩", "advice": "请今日回复",
