@@ -7,20 +7,24 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 # Debian packages the tests use: PostgreSQL for the real database, LibreOffice to reopen workbooks,
-# Chromium for the portal, CJK fonts and poppler for what people see.
+# Chromium for the portal, CJK fonts and poppler for what people see. `up` wants PostgreSQL only
+# (Prefect's state; without it Prefect falls back to SQLite, which locks under load).
 system_packages() {
   local lean=() full=()  # lean: without recommended packages (LibreOffice's are large)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || lean+=(postgresql)
-  command -v soffice >/dev/null 2>&1 || lean+=(libreoffice-calc-nogui)
-  # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
-  [ -x /usr/bin/chromium ] || full+=(chromium)
-  # Chinese glyphs for Chromium's screenshots and LibreOffice's PDFs (boxes without them), and
-  # poppler's pdfinfo/pdftotext, which the tests read those PDFs with.
-  [ -d /usr/share/fonts/opentype/noto ] || lean+=(fonts-noto-cjk)
-  command -v pdfinfo >/dev/null 2>&1 || lean+=(poppler-utils)
+  if [ "${1:-}" != up ]; then
+    command -v soffice >/dev/null 2>&1 || lean+=(libreoffice-calc-nogui)
+    # Chromium for the portal's browser tests (Playwright drives it; it never downloads a browser).
+    [ -x /usr/bin/chromium ] || full+=(chromium)
+    # Chinese glyphs for Chromium's screenshots and LibreOffice's PDFs (boxes without them), and
+    # poppler's pdfinfo/pdftotext, which the tests read those PDFs with.
+    [ -d /usr/share/fonts/opentype/noto ] || lean+=(fonts-noto-cjk)
+    command -v pdfinfo >/dev/null 2>&1 || lean+=(poppler-utils)
+  fi
   [ $(( ${#lean[@]} + ${#full[@]} )) -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "missing Debian packages: apt-get install ${lean[*]} ${full[*]}" >&2
+    [ "${1:-}" = up ] && return 0  # the centre runs; Prefect's state goes to SQLite instead
     exit 1
   fi
   apt-get update -qq
@@ -64,6 +68,7 @@ lock() {
 
 case "${1:-}" in
   up)
+    system_packages up
     python_env
     shift
     exec .venv/bin/gridline up "$@"

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import bindparam, insert, text  # noqa: E402
 
+from gridline.local_postgres import LocalPostgres  # noqa: E402
 from models import Department, Region, Staff, Step, Ticket, TicketClock  # noqa: E402
 from models.audit.assessment import AuditPolicy  # noqa: E402
 from models.core.enums import (  # noqa: E402
@@ -37,7 +38,6 @@ from models.core.enums import (  # noqa: E402
 from tasks.audit.chase import audit_due, due_clocks  # noqa: E402
 from tasks.audit.workbooks import write_day_workbooks  # noqa: E402
 from tasks.core.db import engine_for, session_scope, upgrade_schema  # noqa: E402
-from tests.postgres import Cluster  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 TZ = "Asia/Shanghai"
@@ -147,7 +147,7 @@ def main() -> None:
         if args.only in (None, "sqlite"):
             measure("sqlite", f"sqlite:///{workdir / 'bench.db'}", args.tickets, args.due)
         if args.only in (None, "postgresql"):
-            cluster = Cluster(Path(tempfile.mkdtemp(prefix="gridline-pg-")))
+            cluster = LocalPostgres(Path(tempfile.mkdtemp(prefix="gridline-pg-")), durable=False)
             cluster.start()
             try:
                 measure("postgresql", cluster.url(), args.tickets, args.due)

@@ -141,8 +141,8 @@ def main() -> None:
         kind, url, path, batch = args.child
         child(kind, url, Path(path), int(batch))
         return
+    from gridline.local_postgres import LocalPostgres
     from tests.org_files import write_xlsx
-    from tests.postgres import Cluster
 
     work = Path(tempfile.mkdtemp(prefix="gridline-customers-bench-"))
     try:
@@ -156,7 +156,7 @@ def main() -> None:
                 path, args.batch_size, args.reimport, org_file)
         if args.only in (None, "postgresql"):
             pg_root = Path(tempfile.mkdtemp(prefix="gridline-pg-"))
-            cluster = Cluster(pg_root)
+            cluster = LocalPostgres(pg_root, durable=False)
             cluster.start()
             try:
                 urls = tuple(_database(cluster.url(), name) for name in ("base", "import"))

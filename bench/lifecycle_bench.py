@@ -65,11 +65,11 @@ def main() -> None:
     # Stopped with kill: still stop the server, the worker and the cluster in the finally below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from tests.postgres import Cluster, free_port
+    from gridline.local_postgres import LocalPostgres, free_port
 
     root = Path(tempfile.mkdtemp(prefix="gridline-bench-"))
     cluster_root = Path(tempfile.mkdtemp(prefix="gridline-bench-pg-"))  # owned by postgres
-    cluster = Cluster(cluster_root)
+    cluster = LocalPostgres(cluster_root, durable=False)
     cluster.start()
     try:
         run(cluster, free_port(), root, args)

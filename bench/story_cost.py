@@ -38,11 +38,11 @@ def main() -> None:
     from prefect.client.schemas.actions import ArtifactCreate, LogCreate
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from gridline.local_postgres import LocalPostgres, free_port
     from gridline.local_prefect import LocalPrefect
-    from tests.postgres import Cluster, free_port
 
     root = Path(tempfile.mkdtemp(prefix="gridline-story-"))
-    cluster = Cluster(Path(tempfile.mkdtemp(prefix="gridline-story-pg-")))
+    cluster = LocalPostgres(Path(tempfile.mkdtemp(prefix="gridline-story-pg-")), durable=False)
     cluster.start()
     prefect = LocalPrefect(root / "home", free_port(), log_dir=root,
                            server_database_url=cluster.url().replace("+psycopg", "+asyncpg"),

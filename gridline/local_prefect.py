@@ -181,17 +181,25 @@ class LocalPrefect:
         return [pool for pool, _ in drained]
 
     def stop(self) -> None:
-        """Stop the workers, then the server (a worker whose server is gone retries for long)."""
-        for child in [w for _, w in self.workers] + [self.server]:
-            if child is None or child.poll() is not None:
-                continue
-            os.killpg(child.pid, signal.SIGINT)
-            try:
-                child.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
+        """Stop the workers together, then the server (a worker whose server is gone retries for
+        long)."""
+        stop_together([w for _, w in self.workers])
+        stop_together([self.server])
 
     def alive(self) -> bool:
         return all(p is not None and p.poll() is None
                    for p in [self.server] + [w for _, w in self.workers])
+
+
+def stop_together(children: list[subprocess.Popen | None], timeout: float = 20) -> None:
+    """Ctrl-C each child's process group at once, then kill what still runs after the timeout."""
+    running = [c for c in children if c is not None and c.poll() is None]
+    for child in running:
+        os.killpg(child.pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout
+    for child in running:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()

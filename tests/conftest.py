@@ -9,27 +9,27 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from gridline.local_postgres import LocalPostgres
 from tasks.core.db import session_scope, upgrade_schema
 from tasks.tickets.rule_store import ensure_default_rules
-from tests.postgres import Cluster
 
 
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Cluster | str]:
+def postgres_server() -> Iterator[LocalPostgres | str]:
     """A real PostgreSQL: GRIDLINE_TEST_POSTGRES_URL if given, else a cluster started here."""
     if os.environ.get("GRIDLINE_TEST_POSTGRES_URL"):
         yield os.environ["GRIDLINE_TEST_POSTGRES_URL"]
         return
     # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
     root = Path(tempfile.mkdtemp(prefix="gridline-pg-"))
-    cluster = Cluster(root)
+    cluster = LocalPostgres(root, durable=False)
     cluster.start()
     yield cluster
     cluster.stop()
     shutil.rmtree(root, ignore_errors=True)
 
 
-def _fresh_postgres_database(server: Cluster | str) -> str:
+def _fresh_postgres_database(server: LocalPostgres | str) -> str:
     admin_url = server if isinstance(server, str) else server.url()
     name = f"t_{uuid.uuid4().hex[:12]}"
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")

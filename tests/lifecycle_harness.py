@@ -19,6 +19,7 @@ from prefect import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import select
 
+from gridline.local_postgres import free_port
 from gridline.local_prefect import LIFECYCLE_POOL, LocalPrefect
 from models.core.enums import StepStatus, TicketStatus
 from models.messaging.outbox import OutboxMessage
@@ -31,7 +32,6 @@ from tasks.tickets.calendar_store import load_work_calendar
 from tasks.tickets.rule_store import ensure_default_rules, load_rules
 from tests.cli import run_cli
 from tests.conftest import _fresh_postgres_database
-from tests.postgres import free_port
 
 # Far from the demo's tickets (the ten days before now), so only our own fault tickets are "known";
 # in the past, as a crew's arrival is never before the ticket's receipt nor in the future.

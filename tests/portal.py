@@ -13,6 +13,7 @@ import uvicorn
 from sqlalchemy import delete, select, update
 
 from flows.lifecycle import lifecycles
+from gridline.local_postgres import free_port
 from gridline.web.app import create_app
 from models.core.enums import DepartmentKind, StaffRole, StepStatus, TicketType
 from models.messaging.outbox import OutboxMessage
@@ -24,7 +25,6 @@ from tasks.core.settings import get_settings
 from tasks.demo.seed import seed_demo
 from tasks.tickets.calendar_store import load_work_calendar
 from tasks.tickets.rule_store import load_rules
-from tests.postgres import free_port
 
 PASSWORD = "gridline-demo"
 

@@ -191,7 +191,7 @@ def test_a_new_rule_version_changes_new_tickets_without_code(db_url, capsys, tmp
 def test_create_with_an_unreachable_prefect_keeps_the_ticket_and_says_so(seeded, capsys):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tests.postgres import free_port
+    from gridline.local_postgres import free_port
 
     with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
         result = run_cli(capsys, *COMPLAINT)

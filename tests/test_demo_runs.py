@@ -12,6 +12,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import func, select
 
 from flows.steps import complete_step
+from gridline.local_postgres import free_port
 from gridline.local_prefect import LocalPrefect
 from models.core.enums import OPEN_STATUSES, StepStatus
 from models.messaging.outbox import OutboxMessage
@@ -20,7 +21,6 @@ from tasks.core.db import session_scope, upgrade_schema
 from tasks.tickets.rule_store import ensure_default_rules
 from tests.cli import run_cli
 from tests.conftest import _fresh_postgres_database
-from tests.postgres import free_port
 
 SIZE = 8  # the first audit's handful, the fault in 江宁 and one neighbour's call linked to it
 

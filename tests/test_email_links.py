@@ -6,6 +6,7 @@ from email.utils import parsedate_to_datetime
 import pendulum
 import pytest
 
+from gridline.local_postgres import free_port
 from gridline.sinks import Sinks
 from models.messaging.outbox import DeliveryPolicy, SmsConfig, SmtpConfig
 from tasks.core.db import session_scope
@@ -13,7 +14,6 @@ from tasks.messaging.delivery import deliver_due
 from tasks.messaging.gateways import gateways_for
 from tasks.messaging.outbox import enqueue
 from tests.mail import read_mail
-from tests.postgres import free_port
 
 QUEUED = pendulum.parse("2026-11-24T12:00:00+08:00")
 CONTEXT = {"ticket_no": "20261124000001", "ticket_type": "投诉", "content": "抄表员态度恶劣",

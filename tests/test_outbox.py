@@ -7,6 +7,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
+from gridline.local_postgres import free_port
 from gridline.sinks import Sinks
 from models.messaging.outbox import (
     DeliveryPolicy,
@@ -23,7 +24,6 @@ from tasks.messaging.gateways import gateways_for
 from tasks.messaging.outbox import enqueue
 from tests.cli import run_cli
 from tests.mail import read_mail
-from tests.postgres import free_port
 from tests.sms_platform import Platform
 
 NOON = pendulum.parse("2026-11-24T12:00:00+08:00")

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
+from gridline.local_postgres import free_port
 from gridline.local_prefect import LocalPrefect
 from models.core.enums import StepStatus
 from models.org.customer import Customer
@@ -19,7 +20,6 @@ from models.org.organisation import Region
 from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tests.portal import PASSWORD, now_utc, seed_centre
-from tests.postgres import free_port
 
 CHROMIUM = dict(executable_path="/usr/bin/chromium", headless=True, args=[
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",

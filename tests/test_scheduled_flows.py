@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from gridline.local_postgres import free_port
 from gridline.sinks import Sinks
 from models import Department, OutboxMessage, Staff, Step, Ticket
 from models.core.enums import StaffRole, StepStatus
@@ -15,7 +16,6 @@ from models.messaging.outbox import OutboxStatus
 from tasks.core.db import session_scope
 from tests.cli import run_cli
 from tests.mail import read_mail
-from tests.postgres import free_port
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)

@@ -17,6 +17,7 @@ from prefect.client.schemas.schedules import IntervalSchedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlalchemy import select
 
+from gridline.local_postgres import free_port
 from gridline.local_prefect import POOL, LocalPrefect
 from gridline.sinks import Sinks
 from gridline.watchdog import check
@@ -28,7 +29,6 @@ from tasks.messaging.outbox import enqueue
 from tasks.tickets.rule_store import ensure_default_rules
 from tests.conftest import _fresh_postgres_database
 from tests.mail import read_mail
-from tests.postgres import free_port
 
 SCHEDULED = ["deliver-outbox", "deadline-audit"]  # flow and deployment share the name
 # For the test (prefect.yaml: every minute, every five), yet longer than a run takes here: the

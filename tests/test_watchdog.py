@@ -11,10 +11,10 @@ from prefect import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Scheduled
 
+from gridline.local_postgres import free_port
 from gridline.local_prefect import POOL, LocalPrefect
 from gridline.watchdog import LATE_PILE, Watchdog, check
 from tasks.core.db import upgrade_schema
-from tests.postgres import free_port
 
 PATIENCE = timedelta(minutes=2)
 

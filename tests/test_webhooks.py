@@ -13,6 +13,7 @@ from sqlalchemy import select
 from flows.intake import open_ticket
 from flows.lifecycle import lifecycles
 from flows.steps import complete_step
+from gridline.local_postgres import free_port
 from models.audit.assessment import AuditPolicy
 from models.core.enums import TicketType
 from models.integrations.tables import EVENTS, signature
@@ -36,7 +37,6 @@ from tasks.tickets.lifecycle_store import open_step, record_system_step
 from tasks.tickets.store import get_ticket
 from tests.api import a_ticket
 from tests.portal import now_utc, portal_centre
-from tests.postgres import free_port
 from tests.webhook_receiver import webhook_receiver
 
 TZ = "Asia/Shanghai"

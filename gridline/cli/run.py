@@ -1,5 +1,6 @@
 """gridline up: the embedded centre on one machine, until Ctrl-C."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.lifecycle import lifecycles
 from gridline.cli.demo import seed_if_empty, summary
+from gridline.local_postgres import LocalPostgres, find_bindir
 from gridline.local_prefect import WORKER_TYPES, LocalPrefect
 from gridline.sinks import Sinks
 from gridline.watchdog import Watchdog
@@ -34,11 +36,16 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     if _is_local_sink(settings):
         sinks = Sinks(settings.var_dir / "sinks", settings.smtp.port, _port(settings.sms.url)).start()
         typer.echo(f"本地邮件/短信收件箱 | local mail and SMS sinks: {settings.var_dir / 'sinks'}")
-    prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
-                           log_dir=settings.var_dir)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a service stop is a Ctrl-C too
-    portal, watchdogs = None, []
+    # Ctrl-C and a service stop alike. Set here, not inherited: started in the background, the
+    # shell gave us (and the children) an ignored SIGINT, and the children would not stop.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    portal, watchdogs, postgres, prefect = None, [], None, None
     try:
+        postgres = _prefect_postgres(settings)
+        prefect = LocalPrefect(settings.var_dir / "prefect", settings.prefect_port,
+                               log_dir=settings.var_dir,
+                               server_database_url=postgres and postgres.url("prefect", "asyncpg"))
         prefect.start_server()
         typer.echo(f"Prefect 界面 | Prefect UI: http://127.0.0.1:{settings.prefect_port}")
         prefect.deploy()
@@ -72,9 +79,39 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         if portal is not None and portal.poll() is None:
             portal.send_signal(signal.SIGINT)
             portal.wait(20)
-        prefect.stop()
+        if prefect is not None:
+            prefect.stop()
+        if postgres is not None:
+            postgres.stop()
         if sinks is not None:
             sinks.stop()
+
+
+def _prefect_postgres(settings) -> LocalPostgres | None:
+    """Prefect's own cluster under var/, started, when the settings choose PostgreSQL for it."""
+    if os.environ.get("PREFECT_SERVER_DATABASE_CONNECTION_URL"):
+        return None  # a server database of the centre's own
+    choice = settings.prefect_database
+    if choice == "auto":
+        root = settings.var_dir / "prefect-postgres"
+        # An install whose Prefect state is already in SQLite keeps it: its waiting runs live there.
+        had_sqlite = (settings.var_dir / "prefect" / "prefect.db").exists() and not root.exists()
+        choice = "postgresql" if find_bindir() and not had_sqlite else "sqlite"
+    if choice == "postgresql":
+        try:
+            postgres = LocalPostgres(settings.var_dir / "prefect-postgres")
+            postgres.start()
+            postgres.ensure_database("prefect")
+            typer.echo(f"Prefect 状态库 | Prefect's database: PostgreSQL ({postgres.datadir})")
+            return postgres
+        except RuntimeError as error:  # not installed, or its user cannot reach var/
+            if settings.prefect_database == "postgresql":
+                raise
+            typer.echo(f"PostgreSQL 无法启动 | could not start PostgreSQL: {error}", err=True)
+    typer.echo("Prefect 状态库 | Prefect's database: SQLite "
+               f"({settings.var_dir / 'prefect'}); 负载大时请装 PostgreSQL | install PostgreSQL "
+               "for load")
+    return None
 
 
 def _port(url: str) -> int:

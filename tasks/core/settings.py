@@ -3,6 +3,7 @@
 import os
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     workday_end: time | None = None  # None means midnight at the end of the day
     var_dir: Path = PROJECT_ROOT / "var"
     prefect_port: int = 4200
+    # Where `gridline up`'s Prefect server keeps its state: "auto" is a PostgreSQL cluster of its
+    # own under var/ when Debian's PostgreSQL is installed (Prefect's SQLite locks under load),
+    # else SQLite; "postgresql" insists on the cluster, "sqlite" on SQLite. A server of the
+    # centre's own: set PREFECT_SERVER_DATABASE_CONNECTION_URL, which wins.
+    prefect_database: Literal["auto", "postgresql", "sqlite"] = "auto"
     # The lifecycle declarations, one YAML page per ticket type; a centre may keep its own.
     lifecycles_dir: Path = PROJECT_ROOT / "flows" / "lifecycles"
     # Lifecycles: a fault ticket of the same area within this window is the same known fault.
