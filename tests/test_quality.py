@@ -1,22 +1,25 @@
 """Service quality on SQLite and PostgreSQL: weights and veto items, the stored seed redrawing the
 sample, no ticket sampled twice in a plan, the appeal window across National Day 2026 and its 调休
 Saturday, a lapsed window published and then never again, the review refused to the inspector, an
-amendment as a new version with the old one readable, and indicator appeals routed by the rule
-table. The same rules on the lifecycle engine: tests/test_quality_cases.py."""
+amendment as a new version with the old one readable, and indicator appeals: routed by the rule
+table, decided once, an upheld one recomputing the figure on every screen. The same rules on the
+lifecycle engine: tests/test_quality_cases.py."""
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from flows.quality import quality_draw
+from models.core.enums import StaffRole
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.quality.lifecycle import Action, ResultStatus
 from models.quality.scorecard import parse_scorecard, score
-from models.quality.tables import Inspection, Result, Sample
-from models.tickets.ticket import Ticket
+from models.quality.tables import IndicatorAppeal, Inspection, Result, Sample
+from models.statistics.indicators import Kind
+from models.tickets.ticket import Ticket, TicketClock
 from tasks.core.db import session_scope
 from tasks.quality import indicator_appeals
 from tasks.quality.files import QUALITY_DIR, plan
@@ -28,6 +31,8 @@ from tasks.quality.results import (
     versions,
 )
 from tasks.quality.sampling import draw_period, redraw, sampled
+from tasks.statistics.aggregations import indicators
+from tasks.statistics.figures import Statistics, local_period, shown
 from tests.cli import run_cli
 from tests.quality_centre import SAMPLED, build, local
 
@@ -155,19 +160,140 @@ def test_the_inspector_may_not_review_and_an_amendment_is_a_new_version(centre):
         assert caught.value.zh == "结果已改判，不能再修改"
 
 
-def test_an_indicator_appeal_goes_to_the_rule_tables_department(centre):
+def _clocks(session) -> None:
+    """August's reply clocks: Nanjing's Q001-Q005 met on time, Q006 and Q007 late; Suzhou's
+    Q008 late. 南京 5/7 on time, 江苏 5/8."""
+    for ticket in session.scalars(select(Ticket).where(Ticket.number <= "Q008")):
+        due = ticket.received_at + timedelta(hours=4)
+        late = ticket.number in ("Q006", "Q007", "Q008")
+        session.add(TicketClock(ticket_id=ticket.id, clock="reply", label="答复", due_at=due,
+                                met_at=due + timedelta(hours=2 if late else -1)))
+    session.flush()
+
+
+def _on_time(session, code: str) -> str:
+    """The on-time rate of August as the staff member's statistics page shows their unit."""
+    staff = _staff(session, code)
+    stats = Statistics(session, staff)
+    period = local_period(date(2026, 8, 1), date(2026, 8, 31), TZ, SCORED_AT)
+    return shown(Kind.ratio, stats.figures(indicators().get("on_time_rate"), period).total.value)
+
+
+def _file(session, code="A1", tickets="Q006，Q007", **kw):
+    return indicator_appeals.file_appeal(session, _staff(session, code), "on_time_rate",
+                                         date(2026, 8, 15), tickets, kw.pop("reason", "客户要求延期"),
+                                         now=SCORED_AT, timezone=TZ, **kw)
+
+
+def test_an_upheld_indicator_appeal_takes_its_tickets_out_of_the_figure_everywhere(centre):
     with session_scope(centre) as session:
-        agent, centre_supervisor = _staff(session, "A1"), _staff(session, "SUP")
-        filed = indicator_appeals.file_appeal(session, agent, "on_time_rate", date(2026, 8, 1),
-                                              "91.0%", "两张工单客户要求延期", now=SCORED_AT)
-        assert (filed.department.code, filed.due_at) == ("NJ", local(2026, 10, 13, 10))  # five working days
-        with pytest.raises(InputError) as caught:
-            indicator_appeals.decide(session, centre_supervisor, filed, True, now=SCORED_AT,
-                                     corrected="93.0%")
-        assert caught.value.zh == "只有受理部门可以处理该申诉"
+        _clocks(session)
+        assert (_on_time(session, "NJ-SUP"), _on_time(session, "SUP")) == ("71.4%", "62.5%")
+        filed = _file(session)
+        # routed by the rule table to the service centre of the agent's own unit, five working
+        # days across National Day (10-01..07 off, Saturday 10-10 a working day)
+        assert (filed.department.code, filed.due_at, filed.figure, filed.state) == (
+            "NJ", local(2026, 10, 13, 10), "71.4%", "待处理")
+        assert [t.number for t in filed.tickets] == ["Q006", "Q007"]
+        for who, opinion, zh in [("SUP", "同意", "只有受理部门可以处理该申诉"),
+                                 ("NJ-SUP", "  ", "请填写处理意见（不超过2000字）")]:
+            with pytest.raises(InputError) as caught:
+                indicator_appeals.decide(session, _staff(session, who), filed, True, opinion,
+                                         now=SCORED_AT, timezone=TZ)
+            assert caught.value.zh == zh
         decided = indicator_appeals.decide(session, _staff(session, "NJ-SUP"), filed, True,
-                                           now=local(2026, 10, 8, 9), corrected="93.0%")
-        assert (decided.upheld, decided.corrected) == (True, "93.0%")
+                                           "核实客户来电要求延期，予以剔除",
+                                           now=local(2026, 10, 8, 9), timezone=TZ)
+        assert (decided.state, decided.figure, decided.corrected) == ("申诉成立", "71.4%", "100.0%")
+        # the city's figure and the province's (which counts Nanjing's tickets too) both change
+        assert (_on_time(session, "NJ-SUP"), _on_time(session, "SUP")) == ("100.0%", "83.3%")
+        with pytest.raises(InputError) as caught:  # an exempted ticket is not contested again
+            _file(session, tickets="Q007")
+        assert caught.value.zh == "以下工单不在本单位该月的“按时办结率”统计中：Q007"
+
+
+def test_an_indicator_appeal_is_refused_tickets_outside_its_figure_and_a_rejected_one_changes_nothing(
+        centre):
+    with session_scope(centre) as session:
+        _clocks(session)
+        for kw, zh in [
+                ({"tickets": "Q006, Q008, Q900"},  # Suzhou's ticket, and one without a clock
+                 "以下工单不在本单位该月的“按时办结率”统计中：Q008、Q900"),
+                ({"tickets": " , "}, "请填写申诉涉及的工单编号"),
+                ({"reason": ""}, "申诉须填写理由（不超过2000字）")]:
+            with pytest.raises(InputError) as caught:
+                _file(session, **kw)
+            assert caught.value.zh == zh
+        with pytest.raises(InputError) as caught:
+            indicator_appeals.file_appeal(session, _staff(session, "A1"), "answer_rate",
+                                          date(2026, 8, 1), "Q006", "话务", now=SCORED_AT,
+                                          timezone=TZ)
+        assert caught.value.zh == "该指标不受理申诉"
+        filed = _file(session, tickets="Q006")
+        with pytest.raises(InputError) as caught:
+            _file(session, code="A2", tickets="Q007,Q006")
+        assert caught.value.zh == f"其中有工单已在第{filed.id}号申诉中"
+        indicator_appeals.decide(session, _staff(session, "NJ-SUP"), filed, False,
+                                 "延期未经客户同意", now=SCORED_AT, timezone=TZ)
+        assert (filed.state, filed.corrected, _on_time(session, "NJ-SUP")) == (
+            "申诉不成立", None, "71.4%")
+        # what each one sees: the filer and the deciding department, the supervisors above;
+        # not an agent of another unit
+        seen = {code: [a.id for a in indicator_appeals.list_appeals(session, _staff(session, code))]
+                for code in ("A1", "A2", "NJ-SUP", "SUP", "B1")}
+        assert seen == {"A1": [filed.id], "A2": [filed.id], "NJ-SUP": [filed.id],
+                        "SUP": [filed.id], "B1": []}
+        with pytest.raises(LookupError):
+            indicator_appeals.get_appeal(session, _staff(session, "B1"), filed.id)
+
+
+def test_two_people_deciding_one_indicator_appeal_at_once_decide_it_once(centre):
+    with session_scope(centre) as session:
+        _clocks(session)
+        appeal_id = _file(session).id
+        session.add(Staff(code="NJ-2", name="南京副值班长", role=StaffRole.supervisor,
+                          phone="13900000001", department=_staff(session, "NJ-SUP").department))
+    with session_scope(centre) as first, session_scope(centre) as second:
+        one = indicator_appeals.get_appeal(first, _staff(first, "NJ-SUP"), appeal_id)
+        other = indicator_appeals.get_appeal(second, _staff(second, "NJ-2"), appeal_id)
+        assert one.upheld is None and other.upheld is None  # both opened the undecided appeal
+        indicator_appeals.decide(first, _staff(first, "NJ-SUP"), one, True, "成立",
+                                 now=SCORED_AT, timezone=TZ)
+        first.commit()
+        with pytest.raises(InputError) as caught:
+            indicator_appeals.decide(second, _staff(second, "NJ-2"), other, False, "不成立",
+                                     now=SCORED_AT, timezone=TZ)
+        assert caught.value.zh == "该申诉已处理"
+        second.rollback()
+    with session_scope(centre) as session:
+        kept = session.get(IndicatorAppeal, appeal_id)
+        assert (kept.state, kept.opinion, kept.decided_by.code) == ("申诉成立", "成立", "NJ-SUP")
+
+
+def test_the_cli_files_lists_and_decides_an_indicator_appeal(centre, capsys):
+    with session_scope(centre) as session:
+        _clocks(session)
+    filed = run_cli(capsys, "quality", "indicator-appeal", "file", "--by", "A1", "--indicator",
+                    "on_time_rate", "--month", "2026-08", "--tickets", "Q006,Q007",
+                    "--reason", "客户要求延期", "--json")
+    assert filed.code == 0, filed.err
+    row = filed.json()
+    assert (row["department"], row["tickets"], row["state"]) == ("南京坐席班", ["Q006", "Q007"], "待处理")
+    listed = run_cli(capsys, "quality", "indicator-appeal", "list", "--by", "NJ-SUP", "--pending",
+                     "--json")
+    assert [r["id"] for r in listed.json()] == [row["id"]]
+    refused = run_cli(capsys, "quality", "indicator-appeal", "decide", str(row["id"]), "--by",
+                      "B1", "--upheld", "--opinion", "同意")
+    assert (refused.code, refused.err) == (2, "错误：字段 appeal：没有这个指标申诉 | error: field "
+                                              f"appeal: no appeal {row['id']}\n")
+    decided = run_cli(capsys, "quality", "indicator-appeal", "decide", str(row["id"]), "--by",
+                      "NJ-SUP", "--upheld", "--opinion", "核实无误")
+    assert (decided.code, decided.out) == (
+        0, f"指标申诉 {row['id']}：申诉成立，指标值 71.4% 更正为 100.0%\n")
+    bad_month = run_cli(capsys, "quality", "indicator-appeal", "file", "--by", "A1", "--indicator",
+                        "on_time_rate", "--month", "八月", "--tickets", "Q001", "--reason", "x")
+    assert (bad_month.code, bad_month.err) == (
+        2, "错误：字段 month：月份格式无效，应为 YYYY-MM | error: field month: not a month: '八月'\n")
 
 
 def test_the_cli_draws_once(centre, capsys):

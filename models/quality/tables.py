@@ -5,7 +5,18 @@ old; no row of a published result is ever changed); indicator appeals."""
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, UTCDateTime, enum_column
@@ -94,9 +105,18 @@ class Result(Base):
     card: Mapped[ScorecardRevision] = relationship()
 
 
+# The tickets an indicator appeal contests: once it is upheld, they no longer count in that
+# indicator's figures, anywhere (tasks/statistics/figures.py).
+appeal_tickets = Table(
+    "quality_indicator_appeal_tickets", Base.metadata,
+    Column("appeal_id", ForeignKey("quality_indicator_appeals.id"), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), primary_key=True, index=True))
+
+
 class IndicatorAppeal(Base):
-    """An agent or unit contesting a KPI figure, routed by the rule table to a department with a
-    deadline; an upheld appeal records the corrected figure."""
+    """An agent or unit contesting a KPI figure over named tickets, routed by the rule table to
+    a department with a deadline. `figure` is the unit's figure when filed; an upheld appeal
+    takes the tickets out of the indicator and records the figure recomputed (`corrected`)."""
 
     __tablename__ = "quality_indicator_appeals"
 
@@ -115,9 +135,17 @@ class IndicatorAppeal(Base):
     corrected: Mapped[str | None] = mapped_column(String(50))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opinion: Mapped[str | None] = mapped_column(Text)  # the deciding department's 处理意见
 
     region: Mapped[Region] = relationship()
     department: Mapped[Department] = relationship()
+    filed_by: Mapped[Staff] = relationship(foreign_keys=[filed_by_id])
+    decided_by: Mapped[Staff | None] = relationship(foreign_keys=[decided_by_id])
+    tickets: Mapped[list[Ticket]] = relationship(secondary=appeal_tickets, order_by=Ticket.number)
+
+    @property
+    def state(self) -> str:
+        return "待处理" if self.upheld is None else ("申诉成立" if self.upheld else "申诉不成立")
 
 
 @event.listens_for(Result, "before_update")

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.core.enums import AreaKind, Channel, TicketType
 from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
+from models.quality.tables import IndicatorAppeal, appeal_tickets
 from models.statistics.indicators import Indicator, Kind, Subject, figure
 from models.tickets.ticket import Ticket
 from tasks.org.scope import CENTRE_ROLES
@@ -136,17 +137,30 @@ class Statistics:
     def sees(self, indicator: Indicator) -> bool:
         return indicator.subject != Subject.call or self.viewer.sees_calls
 
+    @cached_property
+    def exempt(self) -> dict[str, set[int]]:
+        """Tickets taken out of an indicator by an upheld indicator appeal (指标申诉成立)."""
+        found: dict[str, set[int]] = {}
+        for key, ticket_id in self.session.execute(
+                select(IndicatorAppeal.indicator, appeal_tickets.c.ticket_id)
+                .join(appeal_tickets, appeal_tickets.c.appeal_id == IndicatorAppeal.id)
+                .where(IndicatorAppeal.upheld.is_(True))):
+            found.setdefault(key, set()).add(ticket_id)
+        return found
+
     def _facts(self, indicator: Indicator, period: Period, unit: Unit, dimension: str | None):
         period = replace(period, department_region=unit.region_id)
         fact = AGGREGATIONS[indicator.aggregation](period, dimension).subquery()
         if indicator.subject == Subject.call:
             return fact, []
+        where = [fact.c.ticket_id.not_in(sorted(exempt))] \
+            if (exempt := self.exempt.get(indicator.key)) else []
         if unit.department_id is not None:
             department = (fact.c.department_id.is_(None) if unit.department_id == 0
                           else fact.c.department_id == unit.department_id)
-            return fact, [fact.c.region_id == unit.region_id, department]
-        return fact, [fact.c.region_id.in_(self.tree.subtree(unit.region_id)
-                                           & self.viewer.region_ids)]
+            return fact, [*where, fact.c.region_id == unit.region_id, department]
+        return fact, [*where, fact.c.region_id.in_(self.tree.subtree(unit.region_id)
+                                                   & self.viewer.region_ids)]
 
     def grouped(self, indicator: Indicator, period: Period, unit: Unit,
                 dimension: str | None) -> Select:
@@ -216,6 +230,17 @@ class Statistics:
             department = self.tree.departments.get(unit.department_id)
             crumbs.append((department.name if department else "未派单", unit))
         return crumbs
+
+    def counted(self, indicator: Indicator, period: Period, unit: Unit,
+                numbers: list[str]) -> dict[str, int]:
+        """Of the tickets numbered, those the unit's figure counts: {number: ticket id}."""
+        self.check(unit)
+        if indicator.subject == Subject.call:
+            return {}
+        fact, where = self._facts(indicator, period, unit, None)
+        return {number: ticket_id for number, ticket_id in self.session.execute(
+            select(Ticket.number, Ticket.id).join(fact, fact.c.ticket_id == Ticket.id)
+            .where(*where, Ticket.number.in_(numbers)).distinct())}
 
     def tickets(self, indicator: Indicator, period: Period, unit: Unit) -> list[tuple]:
         """The tickets behind a department's figure: (number, type, received, counted)."""
