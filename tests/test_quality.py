@@ -195,7 +195,9 @@ def test_an_upheld_indicator_appeal_takes_its_tickets_out_of_the_figure_everywhe
         assert (filed.department.code, filed.due_at, filed.figure, filed.state) == (
             "NJ", local(2026, 10, 13, 10), "71.4%", "待处理")
         assert [t.number for t in filed.tickets] == ["Q006", "Q007"]
-        for who, opinion, zh in [("SUP", "同意", "只有受理部门可以处理该申诉"),
+        for who, opinion, zh in [("SUP", "同意", "只有受理部门的负责人可以处理该申诉"),
+                                 ("A2", "同意", "只有受理部门的负责人可以处理该申诉"),
+                                 ("A1", "同意", "申诉人不能处理自己的申诉"),
                                  ("NJ-SUP", "  ", "请填写处理意见（不超过2000字）")]:
             with pytest.raises(InputError) as caught:
                 indicator_appeals.decide(session, _staff(session, who), filed, True, opinion,

@@ -1,6 +1,7 @@
 """The quality pages over HTTP on a real portal, SQLite and PostgreSQL: an agent sees only their
 own results and appeals with the time left; the inspector's review of their own result is refused;
-a reviewer amends; a unit's supervisor sees only its agents; the Excel equals the table."""
+a reviewer amends; a unit's supervisor sees only its agents; the Excel equals the table; an
+indicator appeal filed on its page and decided by the department it was routed to."""
 
 import io
 import re
@@ -29,7 +30,7 @@ from tasks.tickets.lifecycle_store import outcome_of
 from tests.portal import PASSWORD, login, post_form, serve
 from tests.portal_day import fixed_clock_app
 from tests.quality_centre import build, local
-from tests.test_quality import ALL_MET
+from tests.test_quality import ALL_MET, _clocks
 
 NOW = local(2026, 9, 30, 10)
 EARLY = local(2026, 9, 1, 10)  # its fails' windows lapse on 09-04
@@ -167,3 +168,42 @@ def test_a_unit_sees_only_its_own_agents_and_an_agent_no_summary(portal):
     rows = _rows(nanjing.get("/quality/results?month=2026-08&by=agent").text, "summary")
     assert rows == SUMMARY["agent"][:2]
     assert login(portal, "A1").get("/quality/results?month=2026-08").status_code == 403
+
+
+def _appeal_rows(html: str) -> dict[str, list[str]]:
+    body = re.search(r'<table id="appeals">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    return {number: re.sub(r"<[^>]+>", "", "|".join(re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)))
+            for number, row in re.findall(r'<tr id="appeal-(\d+)">(.*?)</tr>', body, re.S)}
+
+
+def test_an_indicator_appeal_filed_on_the_page_is_decided_by_its_department(portal, centre):
+    with session_scope(centre) as session:
+        _clocks(session)
+    agent = login(portal, "A1")
+    refused = post_form(agent, "/quality/indicator-appeals",
+                        {"indicator": "on_time_rate", "month": "2026-08", "tickets": "Q006 Q008",
+                         "reason": "客户要求延期"}, page="/quality/indicator-appeals")
+    assert refused.status_code == 303
+    page = agent.get("/quality/indicator-appeals").text
+    assert "未能提交指标申诉：以下工单不在本单位该月的“按时办结率”统计中：Q008。" in page
+    post_form(agent, "/quality/indicator-appeals",
+              {"indicator": "on_time_rate", "month": "2026-08", "tickets": "Q006\nQ007",
+               "reason": "客户要求延期"}, page="/quality/indicator-appeals")
+    page = agent.get("/quality/indicator-appeals").text
+    [(number, row)] = _appeal_rows(page).items()
+    assert f"指标申诉第{number}号已提交：南京坐席班受理。" in page
+    assert row == (f"{number}|按时办结率|2026-08|南京市|Q006、Q007|71.4%|—|待处理|南京坐席班|"
+                   "2026-10-13 10:00|客户要求延期||")  # the agent has no decide form
+    assert "没有指标申诉" in login(portal, "B1").get("/quality/indicator-appeals").text
+    head = login(portal, "NJ-SUP")
+    assert 'class="decide"' in head.get("/quality/indicator-appeals").text
+    post_form(head, f"/quality/indicator-appeals/{number}/decide",
+              {"verdict": "upheld", "opinion": "核实客户要求延期"}, page="/quality/indicator-appeals")
+    page = head.get("/quality/indicator-appeals").text
+    assert f"指标申诉第{number}号：申诉成立，指标值由 71.4% 更正为 100.0%。" in page
+    assert _appeal_rows(agent.get("/quality/indicator-appeals").text)[number].split("|")[5:8] == [
+        "71.4%", "100.0%", "申诉成立"]
+    again = post_form(head, f"/quality/indicator-appeals/{number}/decide",
+                      {"verdict": "rejected", "opinion": "再议"}, page="/quality/indicator-appeals")
+    assert again.status_code == 303
+    assert "未能处理指标申诉：该申诉已处理。" in head.get("/quality/indicator-appeals").text

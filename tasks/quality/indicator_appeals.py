@@ -5,6 +5,7 @@ deadline in working days. That department decides once: upheld, the tickets leav
 indicator's figures everywhere, and the figure recomputed is recorded beside the one contested."""
 
 import calendar
+import re
 from datetime import date, datetime
 
 import pendulum
@@ -54,7 +55,7 @@ def _figure(session: Session, filer: Staff, indicator: Indicator, month: date, n
 
 
 def _numbers(text: str | list[str]) -> list[str]:
-    items = text if isinstance(text, list) else text.replace("，", ",").replace("\n", ",").split(",")
+    items = text if isinstance(text, list) else re.split(r"[,，、\s]+", text)
     numbers = list(dict.fromkeys(n.strip() for n in items if n.strip()))
     if not numbers:
         raise InputError("tickets", "请填写申诉涉及的工单编号", "name the tickets contested")
@@ -106,11 +107,20 @@ def file_appeal(session: Session, staff: Staff, indicator_key: str, month: date,
     return appeal
 
 
+def may_decide(staff: Staff, appeal: IndicatorAppeal) -> bool:
+    """The routed department's head or supervisor, not the one who filed it."""
+    return (staff.department_id == appeal.department_id and staff.role in SUPERVISING_ROLES
+            and staff.id != appeal.filed_by_id)
+
+
 def decide(session: Session, staff: Staff, appeal: IndicatorAppeal, upheld: bool, opinion: str,
            *, now: datetime, timezone: str) -> IndicatorAppeal:
     """成立 or 不成立, once: of two people deciding at once, the second is told it is decided."""
-    if staff.department_id != appeal.department_id:
-        raise InputError("appeal", "只有受理部门可以处理该申诉", "only the routed department decides")
+    if staff.id == appeal.filed_by_id:
+        raise InputError("appeal", "申诉人不能处理自己的申诉", "the one appealing does not decide")
+    if not may_decide(staff, appeal):
+        raise InputError("appeal", "只有受理部门的负责人可以处理该申诉",
+                         "only the routed department's head or supervisor decides")
     opinion = opinion.strip()
     if not opinion or len(opinion) > MAX_TEXT:
         raise InputError("opinion", f"请填写处理意见（不超过{MAX_TEXT}字）", "an opinion is needed")

@@ -3,7 +3,7 @@ appeal, the reviewer's queue, and the supervisor's month by agent, team or unit 
 Scoring, the appeal and the review go through flows.quality_results: a fail's appeal and review
 are the steps of its 质检结果申诉 case on the lifecycle engine."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pendulum
 from fastapi import APIRouter, HTTPException, Request
@@ -15,7 +15,7 @@ from models.core.errors import InputError
 from models.quality.lifecycle import ACTION_LABELS, Action, ResultStatus
 from models.quality.scorecard import parse_scorecard
 from models.quality.tables import Inspection, Result
-from tasks.quality import views
+from tasks.quality import indicator_appeals, views
 from tasks.quality.files import card_in_force, plan
 from tasks.quality.results import current, versions
 
@@ -139,7 +139,8 @@ def _appealed(session, me, result: Result, reason: str, now) -> Result:
     return current(session, result.inspection_id)
 
 
-def _act(request: Request, session, do, label: str):
+def _act(request: Request, session, do, label: str, told=None):
+    """Do it and commit, flashing what happened (`told` of the outcome), or why not."""
     try:
         done = do()
         session.commit()
@@ -147,7 +148,7 @@ def _act(request: Request, session, do, label: str):
         session.rollback()
         request.session["flash"] = f"未能{label}：{exc.zh}。"
         return None
-    request.session["flash"] = f"{label}成功：{done.status.label}。"
+    request.session["flash"] = told(done) if told else f"{label}成功：{done.status.label}。"
     return done
 
 
@@ -175,3 +176,51 @@ def export(session: Db, me: Me, portal: Site, month: str = "", by: str = "agent"
     body = views.summary_workbook(views.summary(session, me, first, by), first, by)
     return Response(body, media_type=XLSX, headers={
         "Content-Disposition": f'attachment; filename="quality-{first:%Y-%m}-{by}.xlsx"'})
+
+
+@router.get("/quality/indicator-appeals")
+def indicator_appeals_page(request: Request, session: Db, me: Me, portal: Site):
+    now = portal.clock()
+    return portal.page(request, "quality/indicator_appeals.html", me, now=now,
+                       rows=indicator_appeals.list_appeals(session, me.staff),
+                       indicators=indicator_appeals.appealable(),
+                       may_decide=indicator_appeals.may_decide,
+                       last_month=(_month(portal, "") - timedelta(days=1)).replace(day=1))
+
+
+def _appeal_month(text: str) -> date:
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise InputError("month", "请选择申诉的月份", f"not a month: {text!r}") from None
+
+
+@router.post("/quality/indicator-appeals", dependencies=CSRF)
+def file_indicator_appeal(request: Request, session: Db, me: Me, portal: Site, form: Posted):
+    month = str(form.get("month", ""))
+    _act(request, session, lambda: indicator_appeals.file_appeal(
+        session, me.staff, str(form.get("indicator", "")), _appeal_month(month),
+        str(form.get("tickets", "")), str(form.get("reason", "")), now=portal.clock(),
+        timezone=portal.settings.timezone), "提交指标申诉",
+        lambda done: f"指标申诉第{done.id}号已提交：{done.department.name}受理。")
+    return RedirectResponse("/quality/indicator-appeals", status_code=303)
+
+
+@router.post("/quality/indicator-appeals/{appeal_id}/decide", dependencies=CSRF)
+def decide_indicator_appeal(request: Request, session: Db, me: Me, portal: Site, form: Posted,
+                            appeal_id: int):
+    try:
+        appeal = indicator_appeals.get_appeal(session, me.staff, appeal_id)
+    except LookupError:
+        raise HTTPException(404) from None
+    verdict = str(form.get("verdict", ""))
+    if verdict not in ("upheld", "rejected"):
+        request.session["flash"] = "未能处理指标申诉：请选择申诉成立或不成立。"
+        return RedirectResponse("/quality/indicator-appeals", status_code=303)
+    _act(request, session, lambda: indicator_appeals.decide(
+        session, me.staff, appeal, verdict == "upheld", str(form.get("opinion", "")),
+        now=portal.clock(), timezone=portal.settings.timezone), "处理指标申诉",
+        lambda done: f"指标申诉第{done.id}号：{done.state}" + (
+            f"，指标值由 {done.figure} 更正为 {done.corrected}。" if done.corrected else "。"))
+    return RedirectResponse("/quality/indicator-appeals", status_code=303)
+
