@@ -40,7 +40,7 @@ def check(client, pool: str, now: datetime) -> list[Problem]:
     deployments = client.read_deployments(
         work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])))
     return [*_unscheduled(client, deployments, now), *_worker(client, pool, now),
-            *_late(client, deployments, now)]
+            *_late(client, pool, deployments, now)]
 
 
 def _scheduled_runs(client, deployment_ids: list, limit: int, **expected) -> list:
@@ -78,10 +78,10 @@ def _worker(client, pool: str, now: datetime) -> list[Problem]:
     ago = f"{int((now - newest).total_seconds())} s" if newest else "-"
     return [Problem("worker", f"工作池「{pool}」没有在线的执行器，流程不会启动 | no live worker in pool "
                               f"{pool} (status {status}, last heartbeat {ago} ago): no run will "
-                              "start (see var/worker.log)")]
+                              f"start (see var/worker-{pool}.log)")]
 
 
-def _late(client, deployments: list, now: datetime) -> list[Problem]:
+def _late(client, pool: str, deployments: list, now: datetime) -> list[Problem]:
     ids = [d.id for d in deployments]
     late = _scheduled_runs(client, ids, 200, before_=now - LATE_AFTER) if ids else []
     if len(late) < LATE_PILE:
@@ -89,7 +89,7 @@ def _late(client, deployments: list, now: datetime) -> list[Problem]:
     states = ", ".join(f"{name} {n}" for name, n in Counter(r.state_name for r in late).items())
     return [Problem("late", f"{len(late)} 个流程运行已过开始时间仍未启动 | {len(late)} flow runs are "
                             f"late ({states}): the worker is not keeping up or not picking them "
-                            "up (see var/worker.log)")]
+                            f"up (see var/worker-{pool}.log)")]
 
 
 class Watchdog:
