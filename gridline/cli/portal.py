@@ -14,7 +14,7 @@ def portal(log_level: str = typer.Option("info", help="uvicorn's log level")) ->
     """Serve the portal on GRIDLINE_PORTAL__HOST:__PORT with GRIDLINE_PORTAL__WORKERS processes."""
     require_latest_schema(get_settings().database_url)  # before any worker process starts
     settings = get_settings().portal
-    config = uvicorn.Config("gridline.web.app:create_app", factory=True, host=settings.host,
+    config = uvicorn.Config("gridline.web.app:served_app", factory=True, host=settings.host,
                             port=settings.port, workers=settings.workers, log_level=log_level,
                             # Client addresses: GRIDLINE_PORTAL__TRUSTED_PROXIES alone decides
                             # (uvicorn would believe any X-Forwarded-For from 127.0.0.1).

@@ -7,6 +7,7 @@ Prefect UI. Routes read through the query functions of tasks/, open tickets thro
 flows.intake.open_ticket and complete steps through flows.steps.complete_step.
 """
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -41,6 +42,15 @@ from gridline.web.routers import (
 )
 from tasks.core.schema import require_latest_schema
 from tasks.core.settings import Settings, get_settings
+from tasks.knowledge.words import load_dictionary
+
+
+def served_app() -> FastAPI:
+    """The portal as `gridline portal` serves it: each worker process loads the search's Chinese
+    dictionary in the background at start, so the first search does not wait for it."""
+    app = create_app()
+    threading.Thread(target=load_dictionary, name="load-dictionary", daemon=True).start()
+    return app
 
 
 def create_app(settings: Settings | None = None,

@@ -27,6 +27,12 @@ def _tokenizer() -> jieba.Tokenizer:
     return tokenizer
 
 
+def load_dictionary() -> None:
+    """Load jieba's dictionary now (about a second from its cache, several seconds on a busy
+    machine or without one) rather than at the first search."""
+    _tokenizer()
+
+
 def _words(text: str) -> list[str]:
     return [w for w in (w.strip().lower() for w in _tokenizer().cut_for_search(text))
             if _WORD.search(w) and len(w) <= MAX_TOKEN]
