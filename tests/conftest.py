@@ -66,7 +66,9 @@ def prefect_harness():
     # Prefect's console handler keeps the stderr of whichever test first imported a flow; that
     # capture is closed by now, so bind the handlers afresh to this session's stderr.
     setup_logging(incremental=False)
-    with prefect_test_harness(server_startup_timeout=60):
+    # Its start migrates a fresh SQLite database: on this shared machine at load 9 that once took
+    # over 60 s (three tests errored at setup).
+    with prefect_test_harness(server_startup_timeout=180):
         yield
 
 
