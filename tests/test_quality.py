@@ -14,6 +14,7 @@ from sqlalchemy import select
 from flows.quality import quality_draw
 from models.core.enums import StaffRole
 from models.core.errors import InputError
+from models.messaging.outbox import OutboxMessage
 from models.org.organisation import Staff
 from models.quality.lifecycle import Action, ResultStatus
 from models.quality.scorecard import parse_scorecard, score
@@ -207,6 +208,17 @@ def test_an_upheld_indicator_appeal_takes_its_tickets_out_of_the_figure_everywhe
                                            "核实客户来电要求延期，予以剔除",
                                            now=local(2026, 10, 8, 9), timezone=TZ)
         assert (decided.state, decided.figure, decided.corrected) == ("申诉成立", "71.4%", "100.0%")
+        # the department's supervisor was told when it was filed, the agent when it was decided
+        told = session.execute(select(OutboxMessage.key, OutboxMessage.body_text)
+                               .order_by(OutboxMessage.id)).all()
+        head, agent = _staff(session, "NJ-SUP").id, _staff(session, "A1").id
+        assert told == [
+            (f"indicator-appeal:{filed.id}:filed:{head}:sms",
+             f"【指标申诉待处理】南京市王坐席对2026年08月“按时办结率”（71.4%）提出申诉（第{filed.id}号），"
+             "请南京坐席班于2026-10-13 10:00前处理。"),
+            (f"indicator-appeal:{filed.id}:decided:{agent}:sms",
+             f"【指标申诉结果】您对2026年08月“按时办结率”的申诉（第{filed.id}号）申诉成立，"
+             "指标值由71.4%更正为100.0%。处理意见：核实客户来电要求延期，予以剔除")]
         # the city's figure and the province's (which counts Nanjing's tickets too) both change
         assert (_on_time(session, "NJ-SUP"), _on_time(session, "SUP")) == ("100.0%", "83.3%")
         with pytest.raises(InputError) as caught:  # an exempted ticket is not contested again

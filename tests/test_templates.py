@@ -34,6 +34,8 @@ SAMPLE = {
     "start_at": datetime(2026, 12, 2, 0, 0, tzinfo=UTC),
     "restore_at": datetime(2026, 12, 2, 8, 0, tzinfo=UTC),
     "master_no": "20261125000003", "reply": "经核实，系线路检修所致，已恢复供电。",
+    "appeal_no": 12, "indicator": "按时办结率", "state": "申诉成立", "corrected": "100.0%",
+    "opinion": "核实客户要求延期，予以剔除。",
 }
 DOUBLED = re.compile(r"[。，、；：！？][。，、；：！？]")
 ENV = load_templates("Asia/Shanghai")

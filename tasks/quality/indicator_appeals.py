@@ -12,10 +12,12 @@ import pendulum
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from models.core.enums import StaffRole
 from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
 from models.quality.tables import IndicatorAppeal, appeal_tickets
 from models.statistics.indicators import Indicator, Subject
+from tasks.messaging.outbox import enqueue_many, messages_to
 from tasks.org.scope import SUPERVISING_ROLES, region_subtree
 from tasks.quality.files import QUALITY_DIR, indicator_rules
 from tasks.statistics.aggregations import indicators
@@ -104,7 +106,24 @@ def file_appeal(session: Session, staff: Staff, indicator_key: str, month: date,
     session.execute(appeal_tickets.insert(), [{"appeal_id": appeal.id, "ticket_id": t}
                                               for t in counted.values()])
     session.refresh(appeal)
+    deciders = session.scalars(select(Staff).where(
+        Staff.department_id == appeal.department_id, Staff.active,
+        Staff.role.in_([StaffRole.head, StaffRole.supervisor])).order_by(Staff.id))
+    _tell(session, appeal, indicator, "filed", deciders, now, timezone)
     return appeal
+
+
+def _tell(session: Session, appeal: IndicatorAppeal, indicator: Indicator, event: str,
+          people, now: datetime, timezone: str) -> None:
+    """The routed department's deciders when it is filed, the filer when it is decided."""
+    context = {"appeal_no": appeal.id, "indicator": indicator.label, "unit": appeal.region.name,
+               "period": f"{appeal.period_start:%Y年%m月}", "value": appeal.figure,
+               "name": appeal.filed_by.name, "department": appeal.department.name,
+               "deadline": appeal.due_at, "state": appeal.state, "corrected": appeal.corrected,
+               "opinion": appeal.opinion or ""}
+    enqueue_many(session, [intent for person in people for intent in messages_to(
+        person, key=f"indicator-appeal:{appeal.id}:{event}:{person.id}",
+        template=f"indicator_appeal_{event}", context=context)], now=now, timezone=timezone)
 
 
 def may_decide(staff: Staff, appeal: IndicatorAppeal) -> bool:
@@ -132,11 +151,12 @@ def decide(session: Session, staff: Staff, appeal: IndicatorAppeal, upheld: bool
     session.refresh(appeal)
     if not won:
         raise InputError("appeal", "该申诉已处理", "already decided")
+    indicator = indicators().get(appeal.indicator)
     if upheld:  # the figure as every screen now shows it, the tickets taken out
-        indicator = indicators().get(appeal.indicator)
         _, _, appeal.corrected = _figure(session, appeal.filed_by, indicator,
                                          appeal.period_start, now, timezone)
         session.flush()
+    _tell(session, appeal, indicator, "decided", [appeal.filed_by], now, timezone)
     return appeal
 
 
