@@ -12,11 +12,12 @@ from flows.lifecycle import lifecycles
 from models import Department, OutboxMessage, Staff, Step, Ticket
 from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStatus, TicketStatus
 from models.quality.lifecycle import ResultStatus
-from models.quality.tables import Inspection, Result
+from models.quality.tables import IndicatorAppeal, Inspection, Result
 from models.tickets.ticket import Event
 from tasks.cases.store import open_case_of
 from tasks.core.db import session_scope
 from tasks.demo.seed import seed_demo
+from tasks.quality.indicator_appeals import may_decide
 from tasks.tickets.calendar_store import load_work_calendar
 from tasks.tickets.rule_store import load_rules
 from tests.cli import run_cli
@@ -65,10 +66,13 @@ def test_open_tickets_wait_at_a_step_with_a_named_person_of_its_department(db_ur
             Step.status == StepStatus.done, Step.form.is_not(None),
             Step.completed_by_id.is_(None)))
         assert done_by_people == 0
-        # Nothing waits to be sent: each customer's receipt went out when the ticket came in.
+        # Nothing of a ticket waits to be sent: each customer's receipt went out when the ticket
+        # came in. The demo's indicator appeal has told the centre's supervisor.
         messages = session.scalars(select(OutboxMessage)).all()
-        assert {(m.template, m.status) for m in messages} == {("customer_ack", "sent")}
-        assert {m.ticket_id for m in messages} == set(session.scalars(select(Ticket.id)))
+        assert {(m.template, m.status) for m in messages} == {
+            ("customer_ack", "sent"), ("indicator_appeal_filed", "queued")}
+        assert {m.ticket_id for m in messages if m.template == "customer_ack"} == set(
+            session.scalars(select(Ticket.id)))
 
 
 def test_neighbours_fault_calls_link_to_the_known_fault_in_their_area(db_url, demo):
@@ -110,7 +114,7 @@ def test_first_audit_chases_a_handful_of_the_people_responsible(db_url, demo, ca
     assert (report["about_to_expire"], report["overdue"], report["queued"]) == (4, 3, 14)
     with session_scope(db_url) as session:
         messages = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.template != "customer_ack")).all()
+            OutboxMessage.template != "customer_ack", OutboxMessage.ticket_id.is_not(None))).all()
         for message in messages:
             step = session.scalar(select(Step).where(Step.ticket_id == message.ticket_id,
                                                      Step.status == StepStatus.open))
@@ -178,6 +182,13 @@ def test_the_demo_inspectors_have_last_months_sample_and_an_agent_a_result_to_ap
             "open", None, failed.inspection.agent.department.region_id)  # its run starts with up
         months = {(i.sample.period_start, i.sample.period_end)
                   for i in session.scalars(select(Inspection))}
+        # one indicator appeal waits on the centre's supervisor, over a ticket that was late
+        [appeal] = session.scalars(select(IndicatorAppeal)).all()
+        supervisor = session.scalar(select(Staff).where(Staff.code == "S0001"))
+        assert (counts["indicator_appeals"], appeal.state, appeal.filed_by.code,
+                appeal.period_start, may_decide(supervisor, appeal)) == (
+            1, "待处理", "S0100", pendulum.date(2026, 12, 1), True)
+        assert any(c.met_at is None or c.met_at > c.due_at for c in appeal.tickets[0].clocks)
     assert sorted(dealt) == ["S0003", "S0004"] and sum(dealt.values()) == counts["inspections"]
     assert dealt["S0003"] - dealt["S0004"] in (0, 1)  # dealt round-robin, the first first
     assert months == {(pendulum.date(2026, 11, 1), pendulum.date(2026, 12, 1))}

@@ -9,12 +9,15 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.quality.lifecycle import ResultStatus
 from models.quality.tables import Inspection
 from models.tickets.calendar import WorkCalendar
+from models.tickets.ticket import Ticket, TicketClock
 from tasks.quality.case_opening import open_result_case
 from tasks.quality.files import plans
+from tasks.quality.indicator_appeals import file_appeal
 from tasks.quality.results import score_inspection
 from tasks.quality.sampling import draw_due
 
@@ -38,3 +41,23 @@ def demo_inspections(session: Session, now: datetime,
         if result.status == ResultStatus.prepublished:
             open_result_case(session, inspection, by=inspector, now=now)
     return sum(found.inspections for found in drawn.values())
+
+
+def demo_indicator_appeal(session: Session, agent: Staff, now: datetime, timezone: str) -> int:
+    """One 指标申诉 waiting on the centre's supervisors: the agent contests this month's on-time
+    rate over the first demo ticket that missed a deadline. How many were filed (0 or 1)."""
+    session.flush()
+    month_start = pendulum.instance(now).in_timezone(timezone).start_of("month")
+    late = session.scalar(
+        select(Ticket.number).join(TicketClock)
+        .where(Ticket.received_at >= month_start, TicketClock.due_at <= now,
+               (TicketClock.met_at.is_(None)) | (TicketClock.met_at > TicketClock.due_at))
+        .order_by(Ticket.received_at, Ticket.id).limit(1))
+    if late is None:
+        return 0
+    try:
+        file_appeal(session, agent, "on_time_rate", month_start.date(), late,
+                    "客户来电要求改约上门时间，超期非我方原因", now=now, timezone=timezone)
+    except InputError:  # the ticket does not count in the agent's unit: nothing to contest
+        return 0
+    return 1

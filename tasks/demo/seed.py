@@ -37,7 +37,7 @@ from tasks.demo.history import (
     record_history,
     step_times,
 )
-from tasks.demo.quality import demo_inspections
+from tasks.demo.quality import demo_indicator_appeal, demo_inspections
 from tasks.demo.scenarios import CLOSED, CORE, OPEN, Scenario
 from tasks.org.passwords import hash_password
 from tasks.tickets.lifecycle_store import acknowledge, lifecycle_references
@@ -149,6 +149,7 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
                                  [_staff(session, names, f"S000{i}", StaffRole.inspector,
                                          _quality_department(session, province), duty)
                                   for i in (3, 4)])
+    appeals = demo_indicator_appeal(session, agents[0], now, calendar.timezone)
     if password:
         # One hash for every demo login: argon2 is slow on purpose, and these are demo accounts.
         demo_hash = hash_password(password)
@@ -159,7 +160,7 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             "open": session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.status.in_(OPEN_STATUSES))),
             "staff": session.scalar(select(func.count()).select_from(Staff)),
-            "inspections": inspected,
+            "inspections": inspected, "indicator_appeals": appeals,
             "callers": [{"phone": c.phone, "name": c.name, "region": f"{c.region.code} {c.region.name}"}
                         for c in callers]}
 
