@@ -137,6 +137,9 @@ def restore(session: Session, outage: Outage, *, at: datetime, by: str, now: dat
 
 
 def cancel(session: Session, outage: Outage) -> None:
+    """The outage will not happen. The customers told of it hear so from the next notice pass
+    (tasks/outages/notices.send_updates), which reads the status, as it does an import's 取消:
+    nothing is queued here, so neither way of cancelling can miss or double the message."""
     if outage.status == OutageStatus.restored:
         raise InputError("status", "已恢复的停电不能取消", f"outage {outage.number} is restored")
     outage.status = OutageStatus.cancelled
