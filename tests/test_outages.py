@@ -324,3 +324,27 @@ def test_a_cancelled_outage_is_told_once_to_the_customers_told_and_never_before(
             f"【国网95598】尊敬的客户，原定{local(start)}起在您所在区域（玄武区）实施的计划停电"
             f"（停电编号{number}）已取消，届时正常供电。如有疑问请拨打95598。"}
     assert sms_by_customer(centre, "TD402") == sms_by_customer(centre, "TD403") == {}
+
+
+@pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
+def test_the_scheduled_flow_tells_notices_changes_and_cancellations(centre, capsys, tmp_path,
+                                                                   prefect_harness):
+    """The outage-notices deployment's flow, on a real Prefect server and the real clock: a
+    notice, then a change when the outage moves, then a cancellation; each once."""
+    from flows.outages import outage_notices
+
+    in_area = len(important_customers(centre, "320102", 0))
+    start = NOW.add(days=3)  # inside the 7 days: told at the first run
+    plan = export(tmp_path / "plan.csv", [outage_row("TD500", start)])
+    assert run_cli(capsys, "outages", "import", str(plan)).code == 0
+    empty = {"notices": {}, "changes": {}, "cancellations": {}}
+    assert outage_notices() == empty | {"notices": {"TD500": in_area}}
+    moved = export(tmp_path / "moved.csv", [outage_row("TD500", start.add(days=1))])
+    assert run_cli(capsys, "outages", "import", str(moved)).code == 0
+    assert outage_notices() == empty | {"notices": {"TD500": 0}, "changes": {"TD500": in_area}}
+    with session_scope(centre) as session:
+        register.cancel(session, register.find_outage(session, "TD500"))
+    assert outage_notices() == empty | {"cancellations": {"TD500": in_area}}
+    assert outage_notices() == empty
+    assert {tuple(t for t, _ in sms) for sms in sms_by_customer(centre, "TD500").values()} == {
+        ("outage_notice", "outage_change", "outage_cancel")}
