@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from models.core.enums import StepStatus
-from models.messaging.outbox import OutboxMessage
+from models.messaging.outbox import MessageChannel, OutboxMessage
 from models.org.customer import Customer
 from models.org.organisation import Region, Staff
-from models.outages.outage import Outage, OutageStatus
+from models.outages.outage import Outage, OutageKind, OutageStatus
 from models.tickets.ticket import Step
 from tasks.core.db import session_scope
 from tasks.org.scope import Scope, region_subtree
 from tasks.outages import register
-from tasks.outages.notices import notice_pass, send_notices
+from tasks.outages.notices import notice_pass, send_notices, window_text
 from tasks.tickets import queries
 from tasks.tickets.links import master_of
 from tasks.tickets.store import get_ticket
@@ -324,6 +324,27 @@ def test_a_cancelled_outage_is_told_once_to_the_customers_told_and_never_before(
             f"【国网95598】尊敬的客户，原定{local(start)}起在您所在区域（玄武区）实施的计划停电"
             f"（停电编号{number}）已取消，届时正常供电。如有疑问请拨打95598。"}
     assert sms_by_customer(centre, "TD402") == sms_by_customer(centre, "TD403") == {}
+    # TD401 set back to 计划 by a later export: its customers hear its times again, once
+    assert run_cli(capsys, "outages", "import", str(export(tmp_path / "again.csv", [
+        outage_row("TD401", start)]))).code == 0
+    assert pass_at(centre, start.subtract(days=6))[1:] == ({"TD401": len(in_area)}, {})
+    assert pass_at(centre, start.subtract(days=6))[1:] == ({}, {})
+    assert {sms[-1][1] for sms in sms_by_customer(centre, "TD401").values()} == {
+        change_text("TD401", start, 4)}
+
+
+def test_the_outage_messages_print_the_window_as_the_pass_reads_it():
+    """The pass takes a message naming `window_text` for one that told the current window: the
+    notice and the change must print it so, or every told customer would be sent a change."""
+    from tasks.messaging.templates import load_templates, render
+
+    outage = Outage(id=1, number="TD900", kind=OutageKind.planned, reason="检修", lines=[],
+                    start_at=NOW, restore_at=NOW.add(hours=3), areas=[])
+    context = {"outage_no": "TD900", "kind": "计划停电", "reason": "检修", "area": "玄武区",
+               "lines": "", "start_at": outage.start_at, "restore_at": outage.restore_at}
+    for template in ("outage_notice", "outage_change"):
+        _, text, _ = render(load_templates(ZONE), MessageChannel.sms, template, context)
+        assert window_text(outage, ZONE) in text
 
 
 @pytest.mark.parametrize("empty_db_url", ["sqlite"], indirect=True)
