@@ -13,6 +13,7 @@ from gridline.web.app import create_app
 from models.core.enums import StepStatus
 from models.org.customer import Customer
 from models.org.organisation import Region, Staff
+from models.outages.outage import Outage, OutageArea, OutageKind, OutageStatus
 from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
@@ -209,6 +210,33 @@ def test_screen_pop(centre, portal):
     number = made.json()["ticket"]["number"]
     assert number in [t["number"] for t in pop["open_tickets"]]
     assert number in [t["number"] for t in pop["known_faults"]]
+    assert pop["outages"] == []
+    now = now_utc()
+    with session_scope(centre) as session:
+        unit = session.get(Customer, session.scalar(select(Customer.id).where(
+            Customer.account_no == account))).region
+        elsewhere = session.scalar(select(Region.id).where(Region.code == "3205"))
+
+        def outage(number, start, region_id, status=OutageStatus.planned):
+            session.add(Outage(number=number, kind=OutageKind.planned, status=status,
+                               lines=["10kV 玄武线"], start_at=start,
+                               restore_at=start + timedelta(hours=4), reason="线路检修",
+                               created_at=now, created_by="S0001",
+                               areas=[OutageArea(region_id=region_id)]))
+
+        outage("TD-LATER", now + timedelta(days=5), unit.parent_id or unit.id)
+        outage("TD-SOON", now + timedelta(days=2), unit.id)
+        outage("TD-NOW", now - timedelta(hours=1), unit.id)
+        outage("TD-OFF", now + timedelta(days=1), unit.id, OutageStatus.cancelled)
+        outage("TD-SUZHOU", now + timedelta(days=1), elsewhere)
+        unit_code = unit.code
+    listed = client.get(f"/customers/by-phone/{phone}").json()["outages"]
+    assert [(o["number"], o["status"]) for o in listed] == [
+        ("TD-NOW", "active"), ("TD-SOON", "planned"), ("TD-LATER", "planned")]
+    soon = listed[1]
+    assert (soon["kind_label"], soon["status_label"], soon["area"], soon["lines"],
+            soon["reason"]) == ("计划停电", "计划", [unit_code], ["10kV 玄武线"], "线路检修")
+    assert soon["start_at"] == (now + timedelta(days=2)).isoformat()
     assert_problem(client.get("/customers/by-phone/123"), 422, "phone")
 
 

@@ -242,7 +242,7 @@ def test_every_template_renders_in_chinese_on_both_channels():
                      "callback_notice", "closure_notice", "known_fault", "reopen_escalation",
                      "clock_skew", "handover_list", "workforce_alert", "chase",
                      "statistics_report", "password_setup", "survey", "survey_reask",
-                     "outage_notice",
+                     "outage_notice", "outage_change", "outage_cancel",
                      "linked_reply", "knowledge_expiring", "knowledge_expired",
                      "indicator_appeal_filed", "indicator_appeal_decided"}
     # clock_skew speaks of no ticket; a chase names who chases; a linked reply its master ticket
@@ -250,11 +250,11 @@ def test_every_template_renders_in_chinese_on_both_channels():
                          "valid_hours": "48", "master_no": "20261124000002",
                          "reply": "经核实，系线路检修所致，已恢复供电。"}
     # the workforce's, the reports' and the set-up links' speak of no ticket: tests/test_templates.py;
-    # the outage notice, the knowledge and indicator appeal notices neither: tests/test_outages.py,
+    # the outage, knowledge and indicator appeal notices neither: tests/test_outages.py,
     # test_knowledge.py, test_quality.py
     for name in names - {"workforce_alert", "handover_list", "statistics_report", "password_setup",
-                         "outage_notice", "knowledge_expiring", "knowledge_expired",
-                         "indicator_appeal_filed", "indicator_appeal_decided"}:
+                         "outage_notice", "outage_change", "outage_cancel", "knowledge_expiring",
+                         "knowledge_expired", "indicator_appeal_filed", "indicator_appeal_decided"}:
         for channel in MessageChannel:
             subject, text, html = render(env, channel, name, context)
             assert CONTEXT["ticket_no"] in text or name == "clock_skew"

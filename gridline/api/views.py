@@ -1,11 +1,13 @@
 """What the API answers with: tickets (a summary, or whole with clocks, steps and timeline) and
-customers, as JSON-ready dicts. Callers' and customers' phones are masked, as on the portal."""
+customers and outages, as JSON-ready dicts. Callers' and customers' phones are masked, as on the portal."""
 
+from datetime import datetime
 from typing import Any
 
 from flows.lifecycle import lifecycles
 from models.core.formatting import mask_phone, utc_iso
 from models.org.customer import Customer
+from models.outages.outage import Outage, shown_status
 from models.tickets.ticket import Ticket
 
 
@@ -50,3 +52,12 @@ def customer_view(customer: Customer) -> dict[str, Any]:
     return {"account_no": customer.account_no, "name": customer.name,
             "phone": mask_phone(customer.phone), "address": customer.address,
             "region": customer.region.code, "area_kind": customer.area_kind.value}
+
+
+def outage_view(outage: Outage, now: datetime) -> dict[str, Any]:
+    status = shown_status(outage, now)
+    return {"number": outage.number, "kind": outage.kind.value, "kind_label": outage.kind.label,
+            "status": status.value, "status_label": status.label,
+            "area": [a.region.code for a in outage.areas], "lines": list(outage.lines),
+            "start_at": utc_iso(outage.start_at), "restore_at": utc_iso(outage.restore_at),
+            "reason": outage.reason}

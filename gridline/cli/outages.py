@@ -8,7 +8,7 @@ import typer
 
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
-from tasks.outages.notices import send_notices
+from tasks.outages.notices import notice_pass
 from tasks.outages.outage_import import OutageReport, import_outages
 
 app = typer.Typer(help="The outage register (停电信息).", no_args_is_help=True)
@@ -43,8 +43,13 @@ def import_file(path: Path = typer.Argument(..., exists=True, dir_okay=False, me
 
 @app.command("notices")
 def notices() -> None:
-    """Queue the planned-outage notices due now (what the outage-notices deployment runs)."""
+    """Queue the planned-outage notices due now, and the change and cancellation notices owed to
+    the customers told (what the outage-notices deployment runs)."""
     with session_scope() as session:
-        sent = send_notices(session, now=pendulum.now("UTC"), timezone=get_settings().timezone)
-    for number, queued in sent.items():
+        done = notice_pass(session, now=pendulum.now("UTC"), timezone=get_settings().timezone)
+    for number, queued in done.notices.items():
         typer.echo(f"{number}: 新排队 {queued} 条 | {queued} queued")
+    for number, queued in done.changes.items():
+        typer.echo(f"{number}: 时间变更通知 {queued} 条 | {queued} change notices queued")
+    for number, queued in done.cancellations.items():
+        typer.echo(f"{number}: 取消通知 {queued} 条 | {queued} cancellation notices queued")

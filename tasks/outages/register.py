@@ -41,6 +41,17 @@ def outages_in_effect(session: Session, region_id: int, at: datetime, *,
         .order_by(Outage.start_at.desc(), Outage.id.desc()).limit(limit)))
 
 
+def outages_ahead(session: Session, region_id: int, now: datetime, *,
+                  limit: int = 10) -> list[Outage]:
+    """The planned outages still to start covering a unit, the soonest first: what a caller may
+    be asked about next (the screen pop lists them after those in effect)."""
+    return list(session.scalars(
+        select(Outage).where(Outage.status == OutageStatus.planned, Outage.start_at > now,
+                             covers(units_above(session, region_id)))
+        .options(selectinload(Outage.areas).selectinload(OutageArea.region))
+        .order_by(Outage.start_at, Outage.id).limit(limit)))
+
+
 def board(session: Session, region_ids: frozenset[int],
           own_region_id: int) -> list[tuple[Region, list[Outage]]]:
     """The board, by unit: outages neither restored nor cancelled (in effect or to come) of the
@@ -137,6 +148,9 @@ def restore(session: Session, outage: Outage, *, at: datetime, by: str, now: dat
 
 
 def cancel(session: Session, outage: Outage) -> None:
+    """The outage will not happen. The customers told of it hear so from the next notice pass
+    (tasks/outages/notices.send_updates), which reads the status, as it does an import's 取消:
+    nothing is queued here, so neither way of cancelling can miss or double the message."""
     if outage.status == OutageStatus.restored:
         raise InputError("status", "已恢复的停电不能取消", f"outage {outage.number} is restored")
     outage.status = OutageStatus.cancelled

@@ -14,7 +14,7 @@ from models.outages.outage import Outage
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.paging import Listing
 from tasks.org.scope import Scope
-from tasks.outages.register import outages_in_effect
+from tasks.outages.register import outages_ahead, outages_in_effect
 from tasks.tickets.faults import known_faults
 from tasks.tickets.store import find_customer_by_phone
 
@@ -82,19 +82,21 @@ def step_context(step: Step) -> StepContext:
 
 @dataclass
 class Caller:
-    """What intake knows of a calling number: the customer, their open tickets, known faults."""
+    """What intake knows of a calling number: the customer, their open tickets, known faults,
+    the outages of their area."""
 
     customer: Customer | None = None
     open_tickets: list[Ticket] = field(default_factory=list)
     faults: list[Ticket] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
+    outages_ahead: list[Outage] = field(default_factory=list)  # planned, still to start
 
 
 def caller(session: Session, scope: Scope, phone: str, limit: int, now: datetime) -> Caller:
     """The customer of a (normalised) number in the reader's regions (one elsewhere is not found,
     as an unknown number), the open tickets of that number or customer the reader may see, and
     the outages and known faults of the customer's area now (the rule the fault lifecycle links
-    by: tasks/tickets/faults.find_known)."""
+    by: tasks/tickets/faults.find_known), and the planned outages still to come there."""
     customer = find_customer_by_phone(session, phone, scope.region_ids)
     same_caller = Ticket.caller_phone == phone
     if customer:
@@ -108,7 +110,8 @@ def caller(session: Session, scope: Scope, phone: str, limit: int, now: datetime
     return Caller(customer, list(open_tickets),
                   known_faults(session, customer.region_id, now, limit=limit,
                                also=(scope.sees_ticket(),)),
-                  outages_in_effect(session, customer.region_id, now, limit=limit))
+                  outages_in_effect(session, customer.region_id, now, limit=limit),
+                  outages_ahead(session, customer.region_id, now, limit=limit))
 
 
 def regions_in_scope(session: Session, scope: Scope) -> list[Region]:

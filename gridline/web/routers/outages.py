@@ -121,4 +121,4 @@ def change_status(request: Request, session: Db, me: Me, portal: Site, number: s
     except InputError as exc:
         session.rollback()
         return _back(request, f"{exc.zh}。")
-    return _back(request, f"停电{number}已取消。")
+    return _back(request, f"停电{number}已取消，已收到停电通知的客户将收到取消短信。")
