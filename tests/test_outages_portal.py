@@ -1,6 +1,7 @@
 """The outage board and the ticket page's suggested links on a real portal server, SQLite and
 PostgreSQL: a supervisor enters and imports outages (a bad file writes nothing), the board lists
-them by unit to those whose units they cover (not to Suzhou), restores one; an agent confirms a
+them by unit to those whose units they cover (not to Suzhou), restores one and cancels one (the
+caller of its area hears of it at intake until then); an agent confirms a
 suggested link and closes its open member with the master; and one look at the board in Chromium."""
 
 import pendulum
@@ -76,6 +77,16 @@ def test_the_board_enters_imports_lists_by_unit_and_restores(portal, centre):
     assert 'id="no-outages"' in suzhou.get("/outages").text
     assert post_form(supervisor, "/outages/TD-I1/restore", {}, page="/outages").status_code == 303
     assert board_rows(supervisor, "3201") == []
+    # a caller of 320102 hears of the planned outage still to come at intake
+    ahead = agent.get("/intake?phone=19900000001").text.split('id="outages-ahead"')[1]
+    assert (f"计划停电 TD-P1 · {local(soon)}至{local(soon.add(hours=6))} · 原因：线路改造 · "
+            "线路：10kV 玄武线") in ahead.split("</ul>")[0]
+    assert post_form(agent, "/outages/TD-P1/cancel", {}, page="/outages").status_code == 403
+    assert post_form(supervisor, "/outages/TD-P1/cancel", {}, page="/outages").status_code == 303
+    assert "停电TD-P1已取消，已收到停电通知的客户将收到取消短信。" in supervisor.get("/outages").text
+    assert board_rows(supervisor, "320102") == []
+    ahead = agent.get("/intake?phone=19900000001").text.split('id="outages-ahead"')[1]
+    assert ahead.split("</ul>")[0].split(">", 1)[1].strip() == "<li>无</li>"
 
 
 def test_an_agent_confirms_a_suggested_link_on_the_ticket_page(portal, centre):

@@ -74,6 +74,7 @@ def intake_page(request: Request, portal: Portal, session: Session, me: Scope, v
     return portal.page(request, "intake.html", me, status_code=status_code, values=values,
                        errors=errors, customer=known.customer, open_tickets=known.open_tickets,
                        faults=known.faults, outages=known.outages,
+                       outages_ahead=known.outages_ahead,
                        regions=regions_in_scope(session, me), types=list(TicketType),
                        urgencies=list(Urgency), form_token=form, scripts=scripts)
 
