@@ -15,7 +15,7 @@ from prefect.deployments import run_deployment
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from flows.lifecycle import Holder, prefect_api_configured, wait_for
+from flows.lifecycle import Holder, prefect_api_configured, run_step
 from flows.steps import resume
 from flows.story import CaseStory
 from models.cases.case import Case
@@ -36,14 +36,18 @@ from tasks.cases.subjects import subject_of
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.tickets.calendar_store import centre_calendar
-from tasks.tickets.lifecycle_store import SYSTEM, StepNotOpen, outcome_of
-from tasks.tickets.step_forms import as_run_input, check_filled, step_model
+from tasks.tickets.lifecycle_store import SYSTEM, StepNotOpen
+from tasks.tickets.step_forms import as_run_input, check_filled
 
 LAPSED = "逾期未办理，系统按期办结"
 
 
 def case_holder(number: str) -> Holder:
-    return Holder(number, get_case, find_case_step, complete_case)
+    return Holder(number, get_case, find_case_step, _enter, describe_case, complete_case)
+
+
+def _enter(session, case: Case, walk: Walk, step: CaseStepSpec, attempt: int, now) -> Step:
+    return enter_case_step(session, case, walk, step, attempt, now, centre_calendar(session))
 
 
 @flow(name="case", persist_result=True)
@@ -54,25 +58,9 @@ def case_lifecycle(case_number: str) -> str:
     walk, story = Walk(spec), CaseStory()
     while walk.key is not None:
         step, attempt = walk.enter()
-        outcome, data = run_case_step(case_number, walk, step, attempt, story)
+        outcome, data = run_step(case_holder(case_number), walk, step, attempt, story)
         walk.leave(step, outcome, data)
     return "closed"
-
-
-def run_case_step(number: str, walk: Walk, step: CaseStepSpec, attempt: int,
-                  story: CaseStory) -> tuple[str, dict]:
-    now = pendulum.now("UTC")
-    with session_scope() as session:
-        case = get_case(session, number)
-        row = found = find_case_step(session, case, step.key, attempt)
-        row = row or enter_case_step(session, case, walk, step, attempt, now,
-                                     centre_calendar(session))
-        story.passed(case, walk.spec, step, row, created=found is None)
-        if row.status != "open":
-            return outcome_of(row), row.form_data or {}
-        description = describe_case(session, case, step, row)
-        model = step_model(session, walk.spec, row)
-    return wait_for(case_holder(number), walk.spec, step, attempt, description, model, story)
 
 
 def describe_case(session, case: Case, step: CaseStepSpec, row: Step) -> str:

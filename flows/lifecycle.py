@@ -96,7 +96,7 @@ def lifecycle(ticket_number: str) -> str:
             told = True
         if walk.retrying and call_again_later(ticket_number, step, attempt):
             return "retry scheduled"
-        outcome, data = run_step(ticket_number, walk, step, attempt, story)
+        outcome, data = run_step(ticket_holder(ticket_number), walk, step, attempt, story)
         walk.leave(step, outcome, data)
     return "closed"
 
@@ -139,35 +139,40 @@ def retry_scheduled(session: Session, ticket: Ticket, key: str, attempt: int) ->
                and (e.detail or {}).get("attempt") == attempt for e in ticket.events)
 
 
-def run_step(number: str, walk: Walk, step: StepSpec, attempt: int,
-             story: Story) -> tuple[str, dict]:
-    now = pendulum.now("UTC")
-    with session_scope() as session:
-        ticket = get_ticket(session, number)
-        row = found = find_step(session, ticket, step.key, attempt)
-        row = row or enter_step(session, ticket, walk, step, attempt, now)
-        story.passed(ticket, walk.spec, step, row, created=found is None)
-        if row.status != "open":
-            return outcome_of(row), row.form_data or {}
-        description = describe(ticket, step, row)
-        model = step_model(session, walk.spec, row)
-    return wait_for(ticket_holder(number), walk.spec, step, attempt, description, model,
-                    story)
-
-
 @dataclass(frozen=True)
 class Holder:
-    """What the wait needs of the run's subject, a ticket or a case (flows/cases.py): load it,
-    find a step row, record a filled form as done."""
+    """What running a step needs of the run's subject, a ticket or a case (flows/cases.py):
+    load it, find a step row, enter one, describe it above the Prefect UI's form, record a
+    filled form as done."""
 
     number: str
     load: Callable[[Session, str], Any]
     find: Callable[[Session, Any, str, int], Step | None]
+    enter: Callable[..., Step]  # (session, subject, walk, step, attempt, now)
+    describe: Callable[[Session, Any, Any, Step], str]  # (session, subject, step, row)
     finish: Callable[..., str]  # (session, subject, spec, row, data, *, by, now)
 
 
+def run_step(holder: Holder, walk: Walk, step: StepSpec, attempt: int,
+             story: Story) -> tuple[str, dict]:
+    """One step of the run, a ticket's or a case's: its row entered once (or found, on a re-run
+    or resume), then passed if done, else waited at."""
+    now = pendulum.now("UTC")
+    with session_scope() as session:
+        subject = holder.load(session, holder.number)
+        row = found = holder.find(session, subject, step.key, attempt)
+        row = row or holder.enter(session, subject, walk, step, attempt, now)
+        story.passed(subject, walk.spec, step, row, created=found is None)
+        if row.status != "open":
+            return outcome_of(row), row.form_data or {}
+        description = holder.describe(session, subject, step, row)
+        model = step_model(session, walk.spec, row)
+    return wait_for(holder, walk.spec, step, attempt, description, model, story)
+
+
 def ticket_holder(number: str) -> Holder:
-    return Holder(number, get_ticket, find_step, complete)
+    return Holder(number, get_ticket, find_step, enter_step,
+                  lambda _session, ticket, step, row: describe(ticket, step, row), complete)
 
 
 def wait_for(holder: Holder, spec: Declaration, step: StepSpec, attempt: int,

@@ -244,7 +244,8 @@ def test_every_template_renders_in_chinese_on_both_channels():
                      "statistics_report", "password_setup", "survey", "survey_reask",
                      "outage_notice", "outage_change", "outage_cancel",
                      "linked_reply", "knowledge_expiring", "knowledge_expired",
-                     "indicator_appeal_filed", "indicator_appeal_decided"}
+                     "indicator_appeal_filed", "indicator_appeal_decided",
+                     "indicator_appeal_overdue"}
     # clock_skew speaks of no ticket; a chase names who chases; a linked reply its master ticket
     context = CONTEXT | {"skew": "5分钟", "database_time": NOON, "name": "田轩", "advice": "请今日回复",
                          "valid_hours": "48", "master_no": "20261124000002",
@@ -254,7 +255,8 @@ def test_every_template_renders_in_chinese_on_both_channels():
     # test_knowledge.py, test_quality.py
     for name in names - {"workforce_alert", "handover_list", "statistics_report", "password_setup",
                          "outage_notice", "outage_change", "outage_cancel", "knowledge_expiring",
-                         "knowledge_expired", "indicator_appeal_filed", "indicator_appeal_decided"}:
+                         "knowledge_expired", "indicator_appeal_filed", "indicator_appeal_decided",
+                         "indicator_appeal_overdue"}:
         for channel in MessageChannel:
             subject, text, html = render(env, channel, name, context)
             assert CONTEXT["ticket_no"] in text or name == "clock_skew"

@@ -284,6 +284,24 @@ def test_two_people_deciding_one_indicator_appeal_at_once_decide_it_once(centre)
         assert (kept.state, kept.opinion, kept.decided_by.code) == ("申诉成立", "成立", "NJ-SUP")
 
 
+def test_an_overdue_indicator_appeal_reminds_its_department_once_a_day_until_decided(centre):
+    with session_scope(centre) as session:
+        _clocks(session)
+        filed = _file(session)  # due 2026-10-13 10:00
+        chased = [indicator_appeals.chase_overdue(session, now=at, timezone=TZ) for at in (
+            local(2026, 10, 13, 9), local(2026, 10, 13, 11), local(2026, 10, 13, 16),
+            local(2026, 10, 14, 8, 30))]
+        assert chased == [0, 1, 0, 1]
+        [text] = session.scalars(select(OutboxMessage.body_text).where(
+            OutboxMessage.template == "indicator_appeal_overdue").limit(1))
+        assert text == (f"【指标申诉已超期】南京市王坐席对2026年08月“按时办结率”的申诉（第{filed.id}号）"
+                        "已于2026-10-13 10:00到期，南京坐席班尚未处理，请尽快处理。")
+        indicator_appeals.decide(session, _staff(session, "NJ-SUP"), filed, False, "不予剔除",
+                                 now=local(2026, 10, 14, 9), timezone=TZ)
+        assert indicator_appeals.chase_overdue(session, now=local(2026, 10, 15, 8, 30),
+                                               timezone=TZ) == 0
+
+
 def test_the_cli_files_lists_and_decides_an_indicator_appeal(centre, capsys):
     with session_scope(centre) as session:
         _clocks(session)

@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from sqlalchemy import create_engine, text
 
 from gridline.local_postgres import find_bindir, free_port
+from models.core.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.skipif(find_bindir() is None, reason="needs Debian's PostgreSQL")
 READY = "按 Ctrl-C 停止"
@@ -97,8 +99,10 @@ def up():
 def test_up_keeps_prefect_on_its_own_postgres_and_a_service_stop_stops_everything(up):
     out = up.start()
     assert "Prefect 状态库 | Prefect's database: PostgreSQL" in out
-    deployments = {d["id"] for d in up.post("/deployments/filter")}
-    assert len(deployments) > 7  # the seven lifecycles and the scheduled audits
+    listed = up.post("/deployments/filter", {"limit": 200})
+    deployments = {d["id"] for d in listed}
+    declared = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())["deployments"]
+    assert sorted(d["name"] for d in listed) == sorted(d["name"] for d in declared)
     assert up.prefect_tables("SELECT count(*) FROM deployment") == len(deployments)
     assert not (up.var / "prefect" / "prefect.db").exists()  # nothing went to SQLite
 
@@ -113,7 +117,7 @@ def test_up_keeps_prefect_on_its_own_postgres_and_a_service_stop_stops_everythin
     assert not (up.var / "prefect-postgres" / "data" / "postmaster.pid").exists()
 
     out = up.start()  # the same install again: the cluster and its state are there
-    assert {d["id"] for d in up.post("/deployments/filter")} == deployments
+    assert {d["id"] for d in up.post("/deployments/filter", {"limit": 200})} == deployments
     assert up.post("/flow_runs/count") >= runs
     up.stop()
     assert up.leftovers() == []

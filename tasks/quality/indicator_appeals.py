@@ -106,24 +106,42 @@ def file_appeal(session: Session, staff: Staff, indicator_key: str, month: date,
     session.execute(appeal_tickets.insert(), [{"appeal_id": appeal.id, "ticket_id": t}
                                               for t in counted.values()])
     session.refresh(appeal)
-    deciders = session.scalars(select(Staff).where(
-        Staff.department_id == appeal.department_id, Staff.active,
-        Staff.role.in_([StaffRole.head, StaffRole.supervisor])).order_by(Staff.id))
-    _tell(session, appeal, indicator, "filed", deciders, now, timezone)
+    _tell(session, appeal, indicator, "filed", _deciders(session, appeal), now, timezone)
     return appeal
 
 
+def _deciders(session: Session, appeal: IndicatorAppeal) -> list[Staff]:
+    return list(session.scalars(select(Staff).where(
+        Staff.department_id == appeal.department_id, Staff.active,
+        Staff.role.in_([StaffRole.head, StaffRole.supervisor])).order_by(Staff.id)))
+
+
+def chase_overdue(session: Session, *, now: datetime, timezone: str) -> int:
+    """Remind the deciders of each appeal past its deadline and still undecided, once a day
+    (the key names the centre's date). Returns how many reminders were queued."""
+    day = pendulum.instance(now).in_timezone(timezone).date()
+    queued = 0
+    for appeal in session.scalars(select(IndicatorAppeal).where(
+            IndicatorAppeal.upheld.is_(None), IndicatorAppeal.due_at <= now)
+            .order_by(IndicatorAppeal.id)):
+        queued += _tell(session, appeal, indicators().get(appeal.indicator), f"overdue:{day}",
+                        _deciders(session, appeal), now, timezone, template="overdue")
+    return queued
+
+
 def _tell(session: Session, appeal: IndicatorAppeal, indicator: Indicator, event: str,
-          people, now: datetime, timezone: str) -> None:
-    """The routed department's deciders when it is filed, the filer when it is decided."""
+          people, now: datetime, timezone: str, template: str | None = None) -> int:
+    """The routed department's deciders when it is filed or overdue, the filer when it is
+    decided: each once per event (its outbox key)."""
     context = {"appeal_no": appeal.id, "indicator": indicator.label, "unit": appeal.region.name,
                "period": f"{appeal.period_start:%Y年%m月}", "value": appeal.figure,
                "name": appeal.filed_by.name, "department": appeal.department.name,
                "deadline": appeal.due_at, "state": appeal.state, "corrected": appeal.corrected,
                "opinion": appeal.opinion or ""}
-    enqueue_many(session, [intent for person in people for intent in messages_to(
+    return enqueue_many(session, [intent for person in people for intent in messages_to(
         person, key=f"indicator-appeal:{appeal.id}:{event}:{person.id}",
-        template=f"indicator_appeal_{event}", context=context)], now=now, timezone=timezone)
+        template=f"indicator_appeal_{template or event}", context=context)],
+        now=now, timezone=timezone)
 
 
 def may_decide(staff: Staff, appeal: IndicatorAppeal) -> bool:
