@@ -60,12 +60,6 @@ appeals_app = typer.Typer(help="Indicator appeals (指标申诉): file, list, de
 app.add_typer(appeals_app, name="indicator-appeal")
 
 
-def _month(text: str) -> date:
-    try:
-        return date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise InputError("month", "月份格式无效，应为 YYYY-MM", f"not a month: {text!r}") from None
-
 
 def _row(appeal) -> dict:
     return {"id": appeal.id, "indicator": appeal.indicator, "month": f"{appeal.period_start:%Y-%m}",
@@ -87,7 +81,7 @@ def file_indicator_appeal(
     settings = get_settings()
     with session_scope() as session:
         scope = staff_scope(session, by)
-        appeal = indicator_appeals.file_appeal(session, scope.staff, indicator, _month(month),
+        appeal = indicator_appeals.file_appeal(session, scope.staff, indicator, indicator_appeals.parse_month(month),
                                                tickets, reason, now=pendulum.now("UTC"),
                                                timezone=settings.timezone)
         row = _row(appeal)

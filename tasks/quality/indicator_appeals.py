@@ -56,6 +56,14 @@ def _figure(session: Session, filer: Staff, indicator: Indicator, month: date, n
         indicator, period, Unit(filer.department.region_id)).total.value)
 
 
+def parse_month(text: str) -> date:
+    """A month as forms and the CLI give it, YYYY-MM: its first day."""
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise InputError("month", "月份格式无效，应为 YYYY-MM", f"not a month: {text!r}") from None
+
+
 def _numbers(text: str | list[str]) -> list[str]:
     items = text if isinstance(text, list) else re.split(r"[,，、\s]+", text)
     numbers = list(dict.fromkeys(n.strip() for n in items if n.strip()))
@@ -72,8 +80,8 @@ def file_appeal(session: Session, staff: Staff, indicator_key: str, month: date,
                 folder=QUALITY_DIR) -> IndicatorAppeal:
     """One appeal of the staff member's unit against the month's figure of an indicator."""
     rule = indicator_rules(folder).get(indicator_key)
-    indicator = next((i for i in appealable(folder) if i.key == indicator_key), None)
-    if rule is None or indicator is None:
+    indicator = next((i for i in indicators().indicators if i.key == indicator_key), None)
+    if rule is None or indicator is None or indicator.subject == Subject.call:
         raise InputError("indicator", "该指标不受理申诉", f"no appeal rule for {indicator_key}")
     reason = reason.strip()
     if not reason or len(reason) > MAX_TEXT:

@@ -188,18 +188,11 @@ def indicator_appeals_page(request: Request, session: Db, me: Me, portal: Site):
                        last_month=(_month(portal, "") - timedelta(days=1)).replace(day=1))
 
 
-def _appeal_month(text: str) -> date:
-    try:
-        return date.fromisoformat(f"{text}-01")
-    except ValueError:
-        raise InputError("month", "请选择申诉的月份", f"not a month: {text!r}") from None
-
-
 @router.post("/quality/indicator-appeals", dependencies=CSRF)
 def file_indicator_appeal(request: Request, session: Db, me: Me, portal: Site, form: Posted):
     month = str(form.get("month", ""))
     _act(request, session, lambda: indicator_appeals.file_appeal(
-        session, me.staff, str(form.get("indicator", "")), _appeal_month(month),
+        session, me.staff, str(form.get("indicator", "")), indicator_appeals.parse_month(month),
         str(form.get("tickets", "")), str(form.get("reason", "")), now=portal.clock(),
         timezone=portal.settings.timezone), "提交指标申诉",
         lambda done: f"指标申诉第{done.id}号已提交：{done.department.name}受理。")
