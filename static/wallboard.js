@@ -31,7 +31,8 @@
       document.getElementById("overdue-total-value").textContent = board.overdue_total;
       rows("groups", board.groups, function (g) {
         return [cell(g.group), cell(shown(g.queue_length.value, false), g.queue_length.level),
-                cell(shown(g.answer_rate.value, true), g.answer_rate.level), cell(shown(g.planned, false))];
+                cell(shown(g.answer_rate.value, true), g.answer_rate.level),
+                cell(shown(g.on_duty, false), g.staffing_level), cell(shown(g.planned, false))];
       });
     }
     rows("units", board.units, function (u) { return [cell(u.label), cell(String(u.overdue), u.level)]; });

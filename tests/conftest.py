@@ -58,18 +58,43 @@ def db_url(empty_db_url, monkeypatch) -> str:
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    """A temporary Prefect server for flows called in-process, shared by the whole session."""
+def prefect_harness(tmp_path_factory):
+    """A temporary Prefect server for flows called in-process, shared by the whole session.
+
+    Prefect's own prefect_test_harness, but its teardown's drain of the log and event workers has
+    no time limit: once in CI it waited more than 30 minutes. Here the drain is bounded."""
+    from prefect.events.worker import EventsWorker
     from prefect.logging.configuration import setup_logging
-    from prefect.testing.utilities import prefect_test_harness
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+
+    from gridline.local_postgres import free_port
 
     # Prefect's console handler keeps the stderr of whichever test first imported a flow; that
     # capture is closed by now, so bind the handlers afresh to this session's stderr.
     setup_logging(incremental=False)
-    # Its start migrates a fresh SQLite database: on this shared machine at load 9 that once took
-    # over 60 s (three tests errored at setup).
-    with prefect_test_harness(server_startup_timeout=180):
-        yield
+    database = tmp_path_factory.mktemp("prefect") / "prefect.db"
+    server = SubprocessASGIServer(port=free_port())
+    # Flows that look for "the" ephemeral server find this one, not a second one of their own.
+    SubprocessASGIServer._instances[None] = server
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL:
+                             f"sqlite+aiosqlite:///{database}"}):
+        # Its start migrates a fresh SQLite database: on this shared machine at load 9 that once
+        # took over 60 s (three tests errored at setup).
+        server.start(timeout=180)
+        try:
+            with temporary_settings({PREFECT_API_URL: server.api_url}):
+                yield
+            APILogWorker.drain_all(timeout=30)
+            EventsWorker.drain_all(timeout=30)
+        finally:
+            server.stop()
+            SubprocessASGIServer._instances.pop(None, None)
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def messages(url, template):
 
 
 def test_handover_moves_exactly_the_open_items_of_the_ending_shift(db_url, centre, capsys):
-    ticket_no = run_cli(capsys, "ticket", "create", "--type", "complaint", "--phone", "13812345678",
-                        "--name", "张三", "--address", "南京市玄武区中山路1号",
+    ticket_no = run_cli(capsys, "ticket", "create", "--no-start", "--type", "complaint",
+                        "--phone", "13812345678", "--name", "张三", "--address", "南京市玄武区中山路1号",
                         "--content", "抄表员态度恶劣", "--json").json()["number"]
     early, late, middle, night = "S0100", "S0102", "S0104", "S0105"
     with session_scope(db_url) as session:

@@ -162,3 +162,26 @@ def login_status(base_url: str, code: str) -> int:
     token = csrf_of(client.get("/login").text)
     return client.post("/login", data={"code": code, "password": PASSWORD,
                                        "csrf": token}).status_code
+
+
+def test_business_groups_are_set_by_a_file_with_the_column_and_kept_by_one_without(
+        db_url, tmp_path, capsys):
+    sheets = tables()
+    headers, rows = sheets["人员"]
+    sheets["人员"] = ([*headers, "业务组"], [[*row, "故障报修" if row[0] == "N002" else ""]
+                                          for row in rows])
+    assert run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "org.xlsx", sheets))).code == 0
+
+    def groups():
+        with session_scope(db_url) as session:
+            return dict(session.execute(select(Staff.code, Staff.business_group)
+                                        .where(Staff.business_group.is_not(None))).all())
+    assert groups() == {"N002": "故障报修"}
+    again = run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "plain.xlsx")))
+    assert again.code == 0, again.err
+    assert groups() == {"N002": "故障报修"}  # the file without the column changed nothing
+
+    sheets["人员"][1][1][8] = "组" * 51
+    refused = run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "long.xlsx", sheets)))
+    assert refused.code == 1
+    assert "人员 第 3 行：业务组名称不能超过 50 个字" in refused.err + refused.out

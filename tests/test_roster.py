@@ -110,9 +110,10 @@ def test_roster_make_stores_shifts_and_exports_excel(db_url, centre_with_plan, t
 
     book = load_workbook(path)
     roster, cover = book["排班表"], book["需求与排班"]
-    assert [c.value for c in roster[1]][:3] == ["工号", "姓名", "11-24 周二"]
+    assert [c.value for c in roster[1]][:4] == ["工号", "姓名", "业务组", "11-24 周二"]
     assert roster.max_row == 1 + 16
-    cells = [c.value for row in roster.iter_rows(min_row=2, min_col=3) for c in row]
+    assert {row[2] for row in roster.iter_rows(min_row=2, values_only=True)} == {"公共坐席"}
+    cells = [c.value for row in roster.iter_rows(min_row=2, min_col=4) for c in row]
     assert cells.count("休") == 16 * 7 - summary["shifts"]
     assert [c.value for c in cover[1]] == ["时段", "需求人数", "排班人数", "缺口"]
     rows = list(cover.iter_rows(min_row=2, values_only=True))
@@ -126,3 +127,55 @@ def test_roster_make_stores_shifts_and_exports_excel(db_url, centre_with_plan, t
     assert again.code == 0 and "差距" in again.out
     with session_scope(db_url) as session:
         assert len(session.scalars(select(RosterShift)).all()) == summary["shifts"]
+
+
+def test_agents_of_a_business_group_cover_its_need_and_the_pool_covers_the_rest(
+        db_url, centre_with_plan, capsys):
+    """Six new agents answer 故障报修 only: they are rostered against its need alone, the pool
+    against 咨询查询's; a deactivated agent gets no shift. The wallboard counts each group's own."""
+    start = pendulum.datetime(2026, 11, 24, tz="Asia/Shanghai").in_timezone("UTC")
+    faults = weekly_need(night=0, day=2, evening=1)
+    fault_agents = [f"S095{i}" for i in range(6)]
+    with session_scope(db_url) as session:
+        centre = session.scalar(select(Department)
+                                .where(Department.kind == DepartmentKind.service_centre))
+        session.add_all(Staff(code=code, name=f"抢修坐席{i}", role=StaffRole.agent,
+                              phone=f"1390001{i:04d}", department=centre, business_group="故障报修")
+                        for i, code in enumerate(fault_agents))
+        session.scalar(select(Staff).where(Staff.code == "S0907")).active = False
+        session.add_all(StaffingPlan(
+            group="故障报修", interval_start=start + timedelta(minutes=30 * t), calls=n * 10.0,
+            aht_s=300, agents=n, rostered=int(n), service_level=0.8, asa_s=10, occupancy=0.5,
+            abandon_rate=0, made_at=datetime.now().astimezone()) for t, n in enumerate(faults))
+    result = run_cli(capsys, "roster", "make", "--from", "2026-11-24",
+                     "--now", "2026-11-23T20:00:00+08:00", "--json")
+    assert result.code == 0, result.err
+    assert result.json()["agents"] == 16 + 6 - 1
+    starts = [start + timedelta(minutes=30 * t) for t in range(7 * 48)]
+    with session_scope(db_url) as session:
+        shifts = session.scalars(select(RosterShift)).all()
+        groups = {s.staff.code: s.business_group for s in shifts}
+        assert "S0907" not in groups
+        assert {groups[c] for c in fault_agents if c in groups} == {"故障报修"}
+        assert {g for c, g in groups.items() if c not in fault_agents} == {None}
+
+        def at_work(group):  # the week is a cycle: the last night covers the first morning
+            return np.array([sum(1 for s in shifts if s.business_group == group and any(
+                s.start_at <= t < s.end_at for t in (at, at + timedelta(days=7))))
+                for at in starts])
+        assert (at_work("故障报修") >= faults).all()
+        assert (at_work(None) >= centre_with_plan).all()
+
+        from models.workforce.config import load_workforce_config as config
+        from tasks.statistics.figures import Statistics
+        from tasks.statistics.live import board
+        now = start + timedelta(days=1, hours=11)  # Wednesday 11:00 in Shanghai
+        wall = board(session, Statistics(session, session.scalar(
+            select(Staff).where(Staff.code == "S0001"))), config(), now)
+        rows = {g["group"]: g for g in wall["groups"]}
+        index = starts.index(now)
+        assert rows["故障报修"]["on_duty"] == at_work("故障报修")[index]
+        assert rows["故障报修"]["planned"] == faults[index]
+        assert rows["咨询查询"]["on_duty"] is None
+        assert rows["公共坐席"]["on_duty"] == at_work(None)[index]
+        assert wall["staffing"]["on_duty"] == at_work("故障报修")[index] + at_work(None)[index]

@@ -25,7 +25,8 @@ HEADERS = {
     STAFF: [("工号", "staff_code", "code"), ("姓名", "name", "name"),
             ("所属部门编码", "department_code", "department"), ("角色", "role", "role"),
             ("手机", "phone", "phone"), ("邮箱", "email", "email"),
-            ("上级工号", "supervisor_code", "supervisor"), ("在岗", "active", "active")],
+            ("上级工号", "supervisor_code", "supervisor"), ("在岗", "active", "active"),
+            ("业务组", "business_group", "business_group")],
 }
 REQUIRED = {UNITS: ("code", "name", "level"), DEPARTMENTS: ("code", "name", "unit", "kind"),
             STAFF: ("code", "name", "department", "role", "phone")}
@@ -143,6 +144,12 @@ def _person(values: dict) -> dict:
         raise ValueError(f"在岗“{row['active']}”无效，可选：是/否")
     row["active"] = active in YES
     row["supervisor"] = row["supervisor"] or None
+    if len(row["business_group"]) > 50:
+        raise ValueError("业务组名称不能超过 50 个字")
+    if "业务组" not in values and "business_group" not in values:
+        del row["business_group"]  # a file without the column leaves the groups as they are
+    else:
+        row["business_group"] = row["business_group"] or None
     return row
 
 

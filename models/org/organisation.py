@@ -46,6 +46,9 @@ class Staff(Base):
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())  # False: no login
+    # The call queue an agent answers (业务组); None: the centre's pool, rostered for every group
+    # without agents of its own.
+    business_group: Mapped[str | None] = mapped_column(String(50))
 
     department: Mapped[Department] = relationship()
     supervisor: Mapped["Staff | None"] = relationship(remote_side=[id])

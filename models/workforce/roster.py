@@ -47,6 +47,16 @@ class Roster:
         return self.agent_hours / self.lp_bound_hours - 1 if self.lp_bound_hours else 0.0
 
 
+def joined(parts: list[tuple[Roster, int]]) -> Roster:
+    """Rosters of separate teams as one: each part with the index of its first agent in the
+    joined staff list; requirement, cover and hours add up."""
+    assignments = [(first + s, d, code) for roster, first in parts
+                   for s, d, code in roster.assignments]
+    return Roster(assignments, sum(r.required for r, _ in parts), sum(r.planned for r, _ in parts),
+                  sum(r.agent_hours for r, _ in parts), sum(r.lp_bound_hours for r, _ in parts),
+                  all(r.optimal for r, _ in parts))
+
+
 class NoRoster(RuntimeError):
     """The solver found no roster within its time limit."""
 
@@ -156,6 +166,8 @@ def solve_roster(required: np.ndarray, shifts: list[Shift], staff: int, rules: R
     length = [round(s.hours * 60 / (24 * 60 // slots)) for s in shifts]
     bound = lp_bound(required, shifts, slots)
     bound_slots = math.ceil(bound * slots / 24 - 1e-6)
+    if staff == 0:  # a group with a need and nobody to meet it: all of it is short
+        return Roster([], required, np.zeros_like(required), 0.0, bound, True)
 
     counts = cp_model.CpModel()
     count = {(d, k): counts.new_int_var(0, staff, "") for d in range(DAYS)

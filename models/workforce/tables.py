@@ -57,6 +57,7 @@ class RosterShift(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     shift: Mapped[str] = mapped_column(String(20))  # the template's code
+    business_group: Mapped[str | None] = mapped_column(String(50))  # the agent's, when rostered
     start_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     end_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 

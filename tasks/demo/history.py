@@ -18,7 +18,7 @@ from models.org.organisation import Department, Staff
 from models.tickets.calendar import WorkCalendar
 from models.tickets.forms import validate_form
 from models.tickets.lifecycle import DONE, HUMAN_KINDS, LifecycleSpec, StepKind, StepSpec, Walk
-from models.tickets.rules import DeadlineRule, applicable_rules, due_times
+from models.tickets.rules import DeadlineRule, applicable_rules, due_times, restarted_after
 from models.tickets.ticket import Ticket
 from tasks.tickets.lifecycle_store import complete, enter_step, outcome_of
 
@@ -76,12 +76,27 @@ Dues = dict[str, tuple[datetime, timedelta]]  # clock: (due time, about-to-expir
 
 
 def clock_dues(rules: list[DeadlineRule], calendar: WorkCalendar, ticket_type: TicketType,
-               subtype: str | None, area: AreaKind, received: datetime) -> Dues:
-    """The clocks intake will give the ticket, by the same rules."""
+               subtype: str | None, area: AreaKind, received: datetime,
+               met: dict[str, datetime] | None = None) -> Dues:
+    """The clocks intake will give the ticket, by the same rules; with the times clocks were
+    `met`, the clocks that start after them count from then, as the store re-counts them."""
     local = pendulum.instance(received).in_timezone(calendar.timezone)
     chosen = applicable_rules(rules, ticket_type, subtype, area, local.date())
-    return {c.clock: (c.due_at, timedelta(minutes=c.warn_minutes))
+    dues = {c.clock: (c.due_at, timedelta(minutes=c.warn_minutes))
             for c in due_times(chosen, received, calendar)}
+    for clock, at in sorted((met or {}).items(), key=lambda item: item[1]):
+        for name, due in restarted_after(chosen, clock, at, calendar).items():
+            if name in dues and name not in (met or {}):
+                dues[name] = (due, dues[name][1])
+    return dues
+
+
+DuesAt = Callable[..., Dues]  # (received, met=None) -> Dues: `clock_dues` for one ticket
+
+
+def met_times(moves: list[Move], times: list[datetime]) -> dict[str, datetime]:
+    """When each clock the moves meet was met."""
+    return {clock: at for move, at in zip(moves, times, strict=False) for clock in move.meets}
 
 
 def draw_gaps(rng: random.Random, moves: list[Move]) -> list[tuple[timedelta, float]]:
@@ -99,11 +114,13 @@ def draw_gaps(rng: random.Random, moves: list[Move]) -> list[tuple[timedelta, fl
     return gaps
 
 
-def step_times(received: datetime, moves: list[Move], gaps, dues: Dues,
+def step_times(received: datetime, moves: list[Move], gaps, dues_at: DuesAt,
                latest: datetime) -> list[datetime]:
-    """When each step was done: in time for the clocks it meets, squeezed to end by `latest`."""
+    """When each step was done: in time for the clocks it meets (as re-counted by the steps
+    before it), squeezed to end by `latest`."""
     times, at = [], received
     for move, (base, share) in zip(moves, gaps, strict=True):
+        dues = dues_at(received, met_times(moves, times))
         bounds = [dues[c][0] for c in move.meets if c in dues]
         took = base
         if bounds and min(bounds) > at:
@@ -146,8 +163,7 @@ STEP_CLOCK_FRESH = timedelta(hours=8)
 
 
 def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list[Move],
-                    waiting: StepSpec | None, dues_at: Callable[[datetime], Dues]
-                    ) -> tuple[datetime | None, list]:
+                    waiting: StepSpec | None, dues_at: DuesAt) -> tuple[datetime | None, list]:
     """A receipt time at which the ticket's history fits before now and its clocks stand as the
     stage asks (None if there is none: the caller closes the ticket instead), and the gaps drawn."""
     gaps = draw_gaps(rng, moves)
@@ -155,8 +171,8 @@ def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list
     latest = now - timedelta(minutes=2)
 
     def ok(received: datetime) -> bool:
-        dues = dues_at(received)
-        times = step_times(received, moves, gaps, dues, latest)
+        times = step_times(received, moves, gaps, dues_at, latest)
+        dues = dues_at(received, met_times(moves, times))
         if times and times[-1] > latest:
             return False
         if stage.timing == "fresh" and waiting is not None and waiting.clock \
@@ -179,7 +195,7 @@ def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list
     return next((c for c in candidates if ok(c)), None), gaps
 
 
-def _received_for(dues_at: Callable[[datetime], Dues], clock: str, target: datetime,
+def _received_for(dues_at: DuesAt, clock: str, target: datetime,
                   now: datetime) -> datetime:
     """The latest receipt time whose `clock` falls due by `target` (due times grow with it)."""
     low, high = now - timedelta(days=30), now

@@ -2,6 +2,7 @@
 customers and tickets of every type in various states. Deterministic for a given seed."""
 
 import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -129,6 +130,7 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
     staff = People(session, rng)
     types = list(TicketType)
     lead, neighbours = None, 0
+    standing: Counter = Counter()  # how the tickets' waiting deadlines stand: soon, late, ...
     for i in range(tickets):
         scenario = CORE[i] if i < len(CORE) else _filler(rng, types[i % len(types)])
         received = None
@@ -137,10 +139,11 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             received = lead.received_at + timedelta(minutes=12 * neighbours)
             if received > now - timedelta(minutes=2):
                 continue
-        ticket = _demo_ticket(session, rng, names, _caller(rng, people, scenario.region),
+        ticket, timing = _demo_ticket(session, rng, names, _caller(rng, people, scenario.region),
                               scenario, specs[scenario.type], staff, now=now,
                               calendar=calendar, rules=rules, received=received,
                               agent=agents[i % len(agents)])
+        standing[timing] += 1
         if not scenario.follows:
             lead, neighbours = ticket, 0
     session.flush()
@@ -160,6 +163,9 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
             "open": session.scalar(select(func.count()).select_from(Ticket).where(
                 Ticket.status.in_(OPEN_STATUSES))),
             "staff": session.scalar(select(func.count()).select_from(Staff)),
+            # What the first audit finds: fewer on a weekend or holiday, when working-day
+            # deadlines can neither be near nor a little past.
+            "about_to_expire": standing["soon"], "overdue": standing["late"],
             "inspections": inspected, "indicator_appeals": appeals,
             "callers": [{"phone": c.phone, "name": c.name, "region": f"{c.region.code} {c.region.name}"}
                         for c in callers]}
@@ -189,20 +195,25 @@ def _caller(rng: random.Random, people: list[Customer], region: str) -> Customer
 
 
 def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec, staff, *,
-                 now, calendar, rules, received: datetime | None, agent: Staff) -> Ticket:
-    """The ticket as intake stored it, then its history up to where the scenario has it stand;
-    a ticket whose clocks cannot stand as asked on this date is closed instead."""
+                 now, calendar, rules, received: datetime | None, agent: Staff
+                 ) -> tuple[Ticket, str]:
+    """The ticket as intake stored it, then its history up to where the scenario has it stand,
+    and how its waiting deadline stands; a ticket whose clocks cannot stand as asked on this
+    date waits with time to spare instead, or else is closed."""
     subtype = scenario.subtype or (rng.choice(BUSINESS_SUBTYPES)
                                    if scenario.type == TicketType.business else None)
 
-    def dues_at(at: datetime):
-        return clock_dues(rules, calendar, scenario.type, subtype, person.area_kind, at)
+    def dues_at(at: datetime, met: dict[str, datetime] | None = None):
+        return clock_dues(rules, calendar, scenario.type, subtype, person.area_kind, at, met)
 
     stage = scenario.stage
     moves, waiting = plan(spec, stage.choices)
     if received is not None:
         gaps = draw_gaps(rng, moves)
     else:
+        received, gaps = choose_received(rng, now, stage, moves, waiting, dues_at)
+    if received is None and stage.timing in ("soon", "late"):  # waiting still, only not near
+        stage = Stage(stage.choices, "fresh")
         received, gaps = choose_received(rng, now, stage, moves, waiting, dues_at)
     if received is None:
         stage = Stage(CLOSED[scenario.type], "closed")
@@ -217,10 +228,10 @@ def _demo_ticket(session, rng, names, person: Customer, scenario: Scenario, spec
     )
     ticket = create_ticket(session, intake, now=received, calendar=calendar, rules=rules,
                            agent=agent)
-    times = step_times(received, moves, gaps, dues_at(received), now - timedelta(minutes=2))
+    times = step_times(received, moves, gaps, dues_at, now - timedelta(minutes=2))
     record_history(session, ticket, spec, moves, times, staff)
     receipt_sent(session, ticket, spec)
-    return ticket
+    return ticket, stage.timing
 
 
 def receipt_sent(session: Session, ticket: Ticket, spec: LifecycleSpec) -> None:

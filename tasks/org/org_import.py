@@ -170,6 +170,8 @@ def _staff(session: Session, checked: OrgFile, departments: dict[str, Department
     for code, row in checked.staff.items():
         values = {"name": row["name"], "role": row["role"], "phone": row["phone"],
                   "email": row["email"], "department": departments[row["department"]]}
+        if "business_group" in row:
+            values["business_group"] = row["business_group"]
         person = people.get(code)
         if person is None:
             person = people[code] = Staff(code=code, active=row["active"], **values)

@@ -11,7 +11,7 @@ from models.workforce.config import WorkforceConfig
 from models.workforce.tables import IndicatorReading, StaffingPlan
 from tasks.statistics.aggregations import Period, indicators
 from tasks.statistics.figures import Statistics
-from tasks.workforce.alerts import planned_per_interval
+from tasks.workforce.alerts import POOL_LABEL, on_duty_by_group, planned_per_interval
 from tasks.workforce.planning import required_per_interval
 
 LIVE_INDICATORS = ("queue_length", "answer_rate")
@@ -57,14 +57,22 @@ def board(session: Session, stats: Statistics, config: WorkforceConfig, now: dat
                                   tz=now.tzinfo)
     groups = []
     if stats.viewer.sees_calls:
-        # Agents are rostered to the centre's pool, not to a group: per group, the plan's need;
-        # on duty, the pool against the plan's total.
+        # Per group: its own agents on shift against the plan's need; the pool's agents (no
+        # business group) serve the groups without agents of their own, in a row of their own.
         readings, planned = latest_readings(session, now), planned_by_group(session, slot, slot + step)
-        for group in sorted(readings.keys() | planned.keys()):
+        on_duty = on_duty_by_group(session, now)
+        for group in sorted(readings.keys() | planned.keys() | (on_duty.keys() - {None})):
             values = readings.get(group, {})
-            groups.append({"group": group, "planned": planned.get(group), **{
+            mine, need = on_duty.get(group), planned.get(group)
+            ratio = mine / need if mine is not None and need else None
+            groups.append({"group": group, "planned": need, "on_duty": mine,
+                           "staffing_level": level_of(config, "staffing_ratio", ratio), **{
                 key: {"value": values.get(key), "level": level_of(config, key, values.get(key))}
                 for key in LIVE_INDICATORS}})
+        if None in on_duty and len(on_duty) > 1:
+            groups.append({"group": POOL_LABEL, "planned": None, "on_duty": on_duty[None],
+                           "staffing_level": 0, **{
+                key: {"value": None, "level": 0} for key in LIVE_INDICATORS}})
     required = sum(required_per_interval(session, slot, slot + step).values())
     on_duty = planned_per_interval(session, [now])[0]
     ratio = on_duty / required if required else None

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pendulum
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.core.enums import DepartmentKind, StaffRole
@@ -16,12 +16,14 @@ from tasks.messaging.outbox import enqueue_many, messages_to
 from tasks.workforce.planning import required_per_interval
 
 RATIO_INDICATORS = {"staffing_ratio", "answer_rate"}
+POOL_LABEL = "公共坐席"  # agents of no business group
 
 
 def recipients(session: Session, roles: list[StaffRole]) -> list[Staff]:
     return list(session.scalars(
         select(Staff).join(Department, Staff.department_id == Department.id)
-        .where(Staff.role.in_(roles), Department.kind == DepartmentKind.service_centre)
+        .where(Staff.role.in_(roles), Staff.active.is_(True),
+               Department.kind == DepartmentKind.service_centre)
         .order_by(Staff.code)))
 
 
@@ -46,6 +48,14 @@ def planned_per_interval(session: Session, starts: list[datetime]) -> list[int]:
     shifts = session.execute(select(RosterShift.start_at, RosterShift.end_at).where(
         RosterShift.start_at <= max(starts), RosterShift.end_at > min(starts))).all()
     return [sum(1 for begin, end in shifts if begin <= at < end) for at in starts]
+
+
+def on_duty_by_group(session: Session, at: datetime) -> dict[str | None, int]:
+    """{business group (None: the pool): agents on shift at the moment}."""
+    return dict(session.execute(
+        select(RosterShift.business_group, func.count())
+        .where(RosterShift.start_at <= at, RosterShift.end_at > at)
+        .group_by(RosterShift.business_group)).all())
 
 
 @dataclass(frozen=True)

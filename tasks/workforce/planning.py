@@ -78,12 +78,21 @@ def store_plan(session: Session, plans: list[GroupPlan], *, made_at: datetime) -
     return rows
 
 
+def required_by_group(session: Session, start: datetime,
+                      end: datetime) -> dict[str, dict[datetime, int]]:
+    """{group: {interval start: agents to roster (after shrinkage)}} from the stored plan."""
+    needed: dict[str, dict[datetime, int]] = {}
+    for group, at, rostered in session.execute(
+            select(StaffingPlan.group, StaffingPlan.interval_start, StaffingPlan.rostered)
+            .where(StaffingPlan.interval_start >= start, StaffingPlan.interval_start < end)):
+        needed.setdefault(group, {})[at] = rostered
+    return needed
+
+
 def required_per_interval(session: Session, start: datetime, end: datetime) -> dict[datetime, int]:
-    """Agents to roster per interval, all groups together (after shrinkage)."""
-    rows = session.execute(select(StaffingPlan.interval_start, StaffingPlan.rostered)
-                           .where(StaffingPlan.interval_start >= start,
-                                  StaffingPlan.interval_start < end))
+    """Agents to roster per interval, all groups together."""
     needed: dict[datetime, int] = {}
-    for at, rostered in rows:
-        needed[at] = needed.get(at, 0) + rostered
+    for per_interval in required_by_group(session, start, end).values():
+        for at, n in per_interval.items():
+            needed[at] = needed.get(at, 0) + n
     return needed

@@ -17,13 +17,34 @@ from models.core.enums import StaffRole
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.workforce.config import WorkforceConfig
-from models.workforce.roster import DAYS, NoRoster, Roster, Rules, Shift, solve_roster
+from models.workforce.roster import DAYS, NoRoster, Roster, Rules, Shift, joined, solve_roster
 from models.workforce.tables import RosterShift
-from tasks.workforce.alerts import recipients
+from tasks.workforce.alerts import POOL_LABEL, recipients
 from tasks.workforce.calls import local_day_start
-from tasks.workforce.planning import required_per_interval
+from tasks.workforce.planning import required_by_group
 
 WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class Team:
+    """Agents rostered together against one requirement: a business group's own agents, or the
+    pool (agents of no group) for every group of the plan without agents of its own."""
+
+    group: str | None
+    staff: list[Staff]
+    covers: set[str]  # the staffing plan's groups
+
+
+def teams(agents: list[Staff], plan_groups: set[str]) -> list[Team]:
+    """Until an agent is given a business group, the whole centre is one pool."""
+    own: dict[str, list[Staff]] = {}
+    for agent in agents:
+        if agent.business_group:
+            own.setdefault(agent.business_group, []).append(agent)
+    found = [Team(group, staff, {group}) for group, staff in sorted(own.items())]
+    pool = Team(None, [a for a in agents if not a.business_group], plan_groups - own.keys())
+    return [*found, pool] if pool.staff or pool.covers else found
 
 
 @dataclass(frozen=True)
@@ -44,18 +65,26 @@ def make_roster(session: Session, *, start: date, config: WorkforceConfig,
     step = timedelta(minutes=config.interval_minutes)
     first = local_day_start(start, timezone)
     starts = [first + i * step for i in range(DAYS * config.slots)]
-    needed = required_per_interval(session, starts[0], starts[-1] + step)
-    required = np.array([needed.get(at, 0) for at in starts])
-    staff = centre_agents(session)
+    needed = required_by_group(session, starts[0], starts[-1] + step)
     shifts = [Shift(s.code, s.start, s.hours) for s in config.shifts]
-    try:
-        roster = solve_roster(required, shifts, len(staff),
-                              Rules(config.min_rest_hours, config.max_shifts_per_week),
-                              slots=config.slots, time_limit_s=config.roster_time_limit_s)
-    except NoRoster as exc:
-        raise InputError("roster_time_limit_s", "求解器在时限内未找到排班，请放宽时限或规则",
-                         str(exc)) from exc
-    return WeekRoster(start, staff, shifts, roster, starts)
+    rules = Rules(config.min_rest_hours, config.max_shifts_per_week)
+    found = teams(centre_agents(session), set(needed))
+    staff, parts = [], []
+    for team in found:
+        required = np.array([sum(needed[g].get(at, 0) for g in team.covers if g in needed)
+                             for at in starts], dtype=int)
+        try:
+            roster = solve_roster(required, shifts, len(team.staff), rules, slots=config.slots,
+                                  time_limit_s=config.roster_time_limit_s / len(found))
+        except NoRoster as exc:
+            raise InputError("roster_time_limit_s", "求解器在时限内未找到排班，请放宽时限或规则",
+                             str(exc)) from exc
+        parts.append((roster, len(staff)))
+        staff += team.staff
+    if not parts:  # no agents and no plan: nothing to roster
+        parts = [(solve_roster(np.zeros(len(starts), dtype=int), shifts, 0, rules,
+                               slots=config.slots), 0)]
+    return WeekRoster(start, staff, shifts, joined(parts), starts)
 
 
 def store_roster(session: Session, week: WeekRoster, timezone: str) -> list[RosterShift]:
@@ -70,8 +99,10 @@ def store_roster(session: Session, week: WeekRoster, timezone: str) -> list[Rost
         day = week.start + timedelta(days=d)
         begin = pendulum.datetime(day.year, day.month, day.day, shift.start.hour,
                                   shift.start.minute, tz=timezone).in_timezone("UTC")
-        rows.append(RosterShift(staff_id=week.staff[s].id, shift=code, start_at=begin,
-                                end_at=begin + timedelta(hours=shift.hours)))
+        person = week.staff[s]
+        rows.append(RosterShift(staff_id=person.id, shift=code, start_at=begin,
+                                end_at=begin + timedelta(hours=shift.hours),
+                                business_group=person.business_group))
     session.add_all(rows)
     session.flush()
     return rows
@@ -84,10 +115,11 @@ def export_roster(week: WeekRoster, path: Path, config: WorkforceConfig, timezon
     sheet = book.active
     sheet.title = "排班表"
     days = [week.start + timedelta(days=d) for d in range(DAYS)]
-    sheet.append(["工号", "姓名"] + [f"{d:%m-%d} 周{WEEKDAYS[d.weekday()]}" for d in days])
+    sheet.append(["工号", "姓名", "业务组"]
+                 + [f"{d:%m-%d} 周{WEEKDAYS[d.weekday()]}" for d in days])
     plan = {(s, d): code for s, d, code in week.roster.assignments}
     for s, person in enumerate(week.staff):
-        sheet.append([person.code, person.name]
+        sheet.append([person.code, person.name, person.business_group or POOL_LABEL]
                      + [names[plan[s, d]] if (s, d) in plan else "休" for d in range(DAYS)])
 
     cover = book.create_sheet("需求与排班")
