@@ -32,7 +32,11 @@ def centre(postgres_server, tmp_path_factory):
     with session_scope(db_url) as session:
         ensure_default_rules(session)
     root = tmp_path_factory.mktemp("prefect")
+    # Prefect on PostgreSQL, as `gridline up` keeps it: on SQLite, the demo's runs starting at
+    # once locked it, and runs were left Pending or crashed.
+    prefect_db = _fresh_postgres_database(postgres_server).replace("+psycopg", "+asyncpg")
     prefect = LocalPrefect(root / "home", free_port(), log_dir=root,
+                           server_database_url=prefect_db,
                            env={"GRIDLINE_DATABASE_URL": db_url,
                                 "PREFECT_WORKER_QUERY_SECONDS": "0.5"})
     try:
