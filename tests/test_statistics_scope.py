@@ -13,7 +13,7 @@ from models.core.enums import Channel, StaffRole, TicketType
 from models.org.organisation import Region, Staff
 from models.statistics.indicators import Kind
 from models.tickets.ticket import Ticket
-from models.workforce.tables import IndicatorReading, StaffingPlan
+from models.workforce.tables import IndicatorReading, RosterShift, StaffingPlan
 from tasks.core.db import session_scope
 from tasks.org.passwords import hash_password
 from tasks.statistics.aggregations import indicators
@@ -203,9 +203,15 @@ def test_the_wallboard_shows_each_groups_planned_agents(portal, centre, db_url):
                                          asa_s=10, occupancy=0.7, abandon_rate=0, made_at=now))
         session.add(IndicatorReading(group="居民", indicator="queue_length", value=4,
                                      at=now.subtract(seconds=5)))
+        # On shift now: an agent of 居民, and one of the pool (no group), who serves 企业.
+        first, second = session.scalars(select(Staff).order_by(Staff.id).limit(2))
+        for person, group in ((first, "居民"), (second, None)):
+            session.add(RosterShift(staff=person, shift="D", business_group=group,
+                                    start_at=now.subtract(hours=1), end_at=now.add(hours=1)))
     board = login(portal, "P-ADM").get("/wallboard").text
-    assert table(board, "groups") == [["企业", "—", "—", "3"], ["居民", "4", "—", "12"]]
-    assert re.search(r'id="staffing-value">(.*?)</span>', board).group(1) == "0 / 15"
+    assert table(board, "groups") == [["企业", "—", "—", "—", "3"], ["居民", "4", "—", "1", "12"],
+                                      ["公共坐席", "—", "—", "1", "—"]]
+    assert re.search(r'id="staffing-value">(.*?)</span>', board).group(1) == "2 / 15"
     city = login(portal, "B-SUP").get("/wallboard").text
     assert 'id="groups"' not in city  # the centre's telephony: the province centre only
 
