@@ -104,6 +104,22 @@ def test_a_changed_file_updates_and_deactivates(db_url, tmp_path, capsys):
         assert session.scalar(select(Region.name).where(Region.code == "3205")) == "苏州市供电公司"
 
 
+def test_one_citys_file_leaves_the_other_citys_staff_as_they_are(db_url, tmp_path, capsys):
+    assert run_cli(capsys, "org", "import", str(write_yaml(tmp_path / "org.yaml"))).code == 0
+    sheets = tables()
+    suzhou = {"单位": (sheets["单位"][0], [r for r in sheets["单位"][1] if r[0].startswith("3205")]),
+              "部门": (sheets["部门"][0], [r for r in sheets["部门"][1]
+                                        if r[0].startswith(("SZ-", "CS-"))]),
+              "人员": (sheets["人员"][0], [r for r in sheets["人员"][1] if r[0] in ("S001", "S003")])}
+    result = run_cli(capsys, "org", "import", str(write_yaml(tmp_path / "suzhou.yaml", suzhou)))
+    assert result.code == 0, result.err
+    assert "人员：已停用 1 | staff deactivated 1: S002" in result.out  # left Suzhou's centre
+    with session_scope(db_url) as session:
+        active = dict(session.execute(select(Staff.code, Staff.active)).all())
+        assert active == {"N001": True, "N002": True, "N009": True, "N003": True,
+                          "S001": True, "S002": False, "S003": True}
+
+
 def test_gbk_csv_files_one_kind_each(db_url, tmp_path, capsys):
     paths = write_csvs(tmp_path, encoding="gbk")
     result = run_cli(capsys, "org", "import", *map(str, paths))

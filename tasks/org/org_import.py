@@ -1,8 +1,9 @@
 """`gridline org import`: a centre's own organisation (units, departments, staff) from a file.
 
 The whole file is checked first; with any bad row nothing is written. Rows are upserted by code,
-so the same file twice changes nothing. Staff absent from the file (or marked 在岗=否) are
-deactivated: no login, their history kept, never deleted. New staff get a one-time password
+so the same file twice changes nothing. Staff of the file's departments absent from it (or marked
+在岗=否) are deactivated: no login, their history kept, never deleted; other departments' staff are
+left as they are. New staff get a one-time password
 set-up link through the outbox. A dry run goes the same way and is rolled back."""
 
 from dataclasses import dataclass, field
@@ -187,7 +188,12 @@ def _staff(session: Session, checked: OrgFile, departments: dict[str, Department
             if code not in touched:
                 report.changed[STAFF].append(code)
     created = set(report.created[STAFF])
+    # The file speaks for the departments it names: one city's file leaves the others' staff
+    # (and an admin made with `gridline user add` elsewhere) as they are.
+    spoken_for = set(checked.departments) | {row["department"] for row in checked.staff.values()}
     for code, person in sorted(people.items()):
+        if code not in checked.staff and person.department.code not in spoken_for:
+            continue
         wanted = checked.staff[code]["active"] if code in checked.staff else False
         if person.active and not wanted:
             disable_staff(session, person, now)
