@@ -6,6 +6,7 @@ export. SQLite and PostgreSQL."""
 import threading
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -254,3 +255,10 @@ def test_marketing_export(centre, portal):
     report = top.post("/imports/marketing", content=csv.encode(), headers=headers).json()
     assert (report["rows"], report["created"], len(report["errors"])) == (2, 1, 1)
     assert report["errors"][0]["row"] == 3
+
+
+def test_the_openapi_document_is_where_the_docs_page_says(centre, portal):
+    page = httpx.get(f"{portal}/api/docs", timeout=30)
+    assert page.status_code == 200 and 'href="/api/openapi.json"' in page.text
+    document = httpx.get(f"{portal}/api/openapi.json", timeout=30).json()
+    assert {"/v1/tickets", "/v1/customers/by-phone/{phone}"} <= set(document["paths"])
