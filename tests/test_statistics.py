@@ -7,12 +7,14 @@ Hand count for 2025-09-30 (judged at 2025-10-10 12:00):
   steps completed: 60 + 10 + 120 + 10 + 30 + 10 + 20 = 260 min over 7; T2's step ends on 10-01
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from models.core.enums import TicketType
 from models.org.organisation import Staff
+from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Statistics, Unit, local_period
@@ -39,6 +41,21 @@ def day(first: date = DAY, last: date | None = None):
 
 def values(figures) -> dict[str, float | None]:
     return {row.label: row.value for row in [figures.total, *figures.rows]}
+
+
+def test_a_callback_retried_after_no_answer_is_not_a_reopen(db_url, centre):
+    with session_scope(db_url) as session:
+        # T1's customer did not answer the first callback; the second reached them, satisfied.
+        [first] = session.scalars(select(Step).join(Ticket).where(
+            Ticket.type == TicketType.complaint, Step.step_key == "callback")).all()
+        first.form_data = {"result": "联系不上"}
+        first.ticket.steps.append(Step(
+            step_key="callback", department=first.department, attempt=2, form="callback",
+            opened_at=first.completed_at, completed_at=first.completed_at + timedelta(hours=1),
+            status="done", form_data={"result": "满意"}))
+    with session_scope(db_url) as session:
+        stats, get = stats_of(session, "P-ADM"), indicators().get
+        assert stats.figures(get("reopen_rate"), day()).total.value == 0.5  # T5 only, of two
 
 
 def test_province_figures_match_the_hand_count(db_url, centre):

@@ -193,10 +193,12 @@ def steps_redispatched(period: Period, dimension: str | None) -> Select:
 
 @aggregation("tickets_reopened")
 def tickets_reopened(period: Period, dimension: str | None) -> Select:
-    """Of the period's tickets called back, those called back again: the customer reopened it."""
-    callback, again = aliased(Step), aliased(Step)
-    reopened = exists().where(again.ticket_id == Ticket.id, again.step_key == "callback",
-                              again.attempt >= 2)
+    """Of the period's tickets called back, those the customer reopened: unsatisfied at a callback,
+    so the ticket was handled again. A second callback after 联系不上 is a retry, not a reopen."""
+    callback, unsatisfied = aliased(Step), aliased(Step)
+    reopened = exists().where(unsatisfied.ticket_id == Ticket.id,
+                              unsatisfied.step_key == "callback",
+                              unsatisfied.form_data["result"].as_string() == "不满意")
     return _ticket_fact(period, dimension, _one(reopened), literal(1)).where(
         _received_in(period), exists().where(callback.ticket_id == Ticket.id,
                                              callback.step_key == "callback",
