@@ -30,7 +30,9 @@ def centre(db_url):
             Staff(code="A-HEAD", name="南京负责人", role=StaffRole.head, phone="1",
                   department=made["departments"]["A-MKT"]),
             Staff(code="A2-HEAD", name="秦淮负责人", role=StaffRole.head, phone="1",
-                  department=qinhuai)])
+                  department=qinhuai),
+            Staff(code="A1-CLERK", name="玄武填报员", role=StaffRole.handler, phone="1",
+                  department=made["departments"]["A1-MKT"])])
         session.flush()
         return {code: r.id for code, r in made["regions"].items()}
 
@@ -53,7 +55,8 @@ def test_children_before_parent_send_back_lock_and_log(db_url, centre):
                 do(code, region, action, **kw)
             assert caught.value.zh == message
 
-        do("A1-HEAD", "320101", Action.edit, entered={"visits": "12"})
+        do("A1-CLERK", "320101", Action.edit, entered={"visits": "12"})  # anyone of it enters
+        refused("A1-CLERK", "320101", Action.submit, "只有部门负责人、值班长或管理员可以上报、审核或退回")
         xuanwu = do("A1-HEAD", "320101", Action.submit)
         assert (xuanwu.status, xuanwu.computed["工单量"]) == (ApprovalStatus.submitted, "3")
         refused("A1-HEAD", "320101", Action.approve, "只有上级单位可以审核或退回")
@@ -85,9 +88,12 @@ def test_children_before_parent_send_back_lock_and_log(db_url, centre):
         assert (again.computed, again.entered) == (xuanwu.computed, {"visits": "10"})
         log = [(entry.actor, entry.action, entry.detail.get("changes"))
                for entry in approval.history(session, again)]
-        assert log == [("A1-HEAD", "edit", {"visits": ["", "12"]}), ("A1-HEAD", "submit", None),
+        assert log == [("玄武填报员", "edit", {"visits": ["", "12"]}), ("A1-HEAD", "submit", None),
                        ("南京负责人", "send_back", None), ("A1-HEAD", "edit", {"visits": ["12", "10"]}),
                        ("A1-HEAD", "submit", None), ("南京负责人", "approve", None)]
+        # The province has no level above: its own deciders approve it, once every city has.
+        do("P-ADM", "32", Action.submit)
+        refused("P-ADM", "32", Action.approve, "下级单位的报表尚未全部审核，不能审核本级")
         suzhou, suzhou_stats = person("B-SUP")
         with pytest.raises(LookupError):
             approval.submission(session, suzhou_stats, spec, MONTH, centre["3201"], now=NOW,

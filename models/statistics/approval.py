@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.core.base import Base, UTCDateTime, enum_column
-from models.core.enums import Labelled
+from models.core.enums import Labelled, StaffRole
 from models.core.errors import InputError
 from models.org.organisation import Region
 
@@ -68,13 +68,22 @@ class SubmissionLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
+# Who answers for a unit's figures: submits, approves, sends back. Anyone of the unit may enter.
+DECIDING_ROLES = frozenset({StaffRole.head, StaffRole.supervisor, StaffRole.admin})
+
+
 def transition(status: ApprovalStatus, action: Action, *, own_unit: bool, above: bool,
-               children_approved: bool, parent_approved: bool, reason: str = "") -> ApprovalStatus:
+               children_approved: bool, parent_approved: bool, decides: bool = True,
+               reason: str = "") -> ApprovalStatus:
     """The status after `action`, or one clear InputError saying why not.
 
-    own_unit: the actor belongs to the unit; above: to a level above it; children_approved:
-    every unit below has its report approved; parent_approved: the unit above has approved its
-    own (then nothing below may move)."""
+    own_unit: the actor belongs to the unit; above: to a level above it (for the top unit, which
+    has none, its own deciders approve); children_approved: every unit below has its report
+    approved; parent_approved: the unit above has approved its own (then nothing below may
+    move); decides: the actor's role is one of DECIDING_ROLES."""
+    if action != Action.edit and not decides:
+        raise _no("只有部门负责人、值班长或管理员可以上报、审核或退回",
+                  "only a head, supervisor or admin submits, approves or sends back")
     if parent_approved and action != Action.edit:
         raise _no("上级单位已审核，本单位报表已锁定", "the level above has approved: locked")
     if action == Action.edit:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models.core.errors import InputError
 from models.org.organisation import Staff
 from models.statistics.approval import (
+    DECIDING_ROLES,
     Action,
     ApprovalStatus,
     Submission,
@@ -70,7 +71,8 @@ def act(session: Session, stats: Statistics, staff: Staff, spec: ReportSpec, row
     children = stats.tree.children.get(region, [])
     parent = stats.tree.regions[region].parent_id
     row.status = transition(
-        row.status, action, own_unit=own, above=region in stats.viewer.region_ids and not own,
+        row.status, action, own_unit=own, decides=staff.role in DECIDING_ROLES,
+        above=region in stats.viewer.region_ids and (not own or parent is None),
         children_approved=all(status_of(session, spec.key, row.period_start, child)
                               == ApprovalStatus.approved for child in children),
         parent_approved=parent is not None and status_of(
