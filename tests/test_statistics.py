@@ -12,13 +12,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from models.cases.case import Case
 from models.core.enums import TicketType
-from models.org.organisation import Staff
+from models.org.organisation import Department, Staff
 from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Statistics, Unit, local_period
-from tests.statistics_centre import DAY, NOW, build
+from tests.statistics_centre import DAY, NOW, at, build
 
 TZ = "Asia/Shanghai"
 
@@ -136,6 +137,18 @@ def test_the_bi_views_give_the_same_figures(db_url, centre):
         with session_scope(db_url) as session:
             return tuple(float(v) for v in session.execute(text(sql)).one())
 
+    # A case's step that day (a quality appeal's review): not a unit's handling of a ticket.
+    with session_scope(db_url) as session:
+        department = session.scalar(select(Department).where(Department.code == "CC"))
+        case = Case(number="QA-1", kind="quality_appeal", ref_id=1, title="质检申诉",
+                    region_id=department.region_id, opened_at=at(9, 30, 9))
+        case.steps.append(Step(step_key="review", department=department, attempt=1, form="review",
+                               opened_at=at(9, 30, 9), completed_at=at(9, 30, 11),
+                               status="done"))
+        session.add(case)
+    with session_scope(db_url) as session:
+        handling = Statistics(session, session.scalar(select(Staff).where(Staff.code == "P-ADM")))
+        assert handling.figures(indicators().get("step_handling"), day()).total.value == 260 / 7
     where = "WHERE CAST(day AS VARCHAR(10)) = '2025-09-30'"
     assert one(f"SELECT SUM(tickets) FROM stat_tickets_daily {where}") == (5,)
     assert one(f"SELECT SUM(decided), SUM(on_time) FROM stat_clocks_daily {where}") == (8, 4)
