@@ -75,6 +75,7 @@ def test_province_figures_match_the_hand_count(db_url, centre):
         assert stats.figures(get("repair_arrival"), day()).total.value == 0.5
         assert stats.figures(get("repair_arrival_minutes"), day()).total.value == 45
         assert stats.figures(get("repair_restore"), day()).total.value == 0
+        assert stats.figures(get("repair_restore_minutes"), day()).total.value == 210  # T3
         assert stats.figures(get("repeat_faults"), day()).total.value == 1
         assert stats.figures(get("reopen_rate"), day()).total.value == 0.5
         assert values(stats.figures(get("satisfaction"), day())) == {

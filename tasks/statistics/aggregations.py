@@ -246,6 +246,18 @@ def repair_arrival_minutes(period: Period, dimension: str | None) -> Select:
                    TicketClock.clock == "arrive", TicketClock.met_at.is_not(None)))
 
 
+@aggregation("repair_restore_minutes")
+def repair_restore_minutes(period: Period, dimension: str | None) -> Select:
+    """Minutes from the crew's arrival to restoration, as the 3/4-hour norms count them."""
+    arrived, restored = aliased(TicketClock), aliased(TicketClock)
+    return (_ticket_fact(period, dimension, minutes_between(arrived.met_at, restored.met_at),
+                         literal(1))
+            .join(arrived, and_(arrived.ticket_id == Ticket.id, arrived.clock == "arrive"))
+            .join(restored, and_(restored.ticket_id == Ticket.id, restored.clock == "restore"))
+            .where(_received_in(period), Ticket.type == TicketType.fault_repair,
+                   arrived.met_at.is_not(None), restored.met_at.is_not(None)))
+
+
 def _fault_before(column, window_start) -> ColumnElement[bool]:
     """Another fault ticket at the same place (address or line) in the 30 days before: a range
     scan of ix_tickets_address / ix_tickets_line, not a walk over the year's faults."""
