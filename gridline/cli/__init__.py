@@ -23,6 +23,7 @@ from gridline.cli import (
     step,
     ticket,
     user,
+    webhook,
     workforce,
 )
 from models.core.errors import InputError
@@ -45,6 +46,7 @@ app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(knowledge.app, name="knowledge")
 app.add_typer(user.app, name="user")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(webhook.app, name="webhook")
 app.add_typer(quality.app, name="quality")
 app.add_typer(org.org_app, name="org")
 app.add_typer(org.customers_app, name="customers")
