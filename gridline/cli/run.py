@@ -13,7 +13,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from flows.lifecycle import lifecycles
 from gridline.cli.demo import seed_if_empty, summary
 from gridline.local_postgres import LocalPostgres, find_bindir
-from gridline.local_prefect import WORKER_TYPES, LocalPrefect
+from gridline.local_prefect import WORKER_TYPES, LocalPrefect, stop_together
 from gridline.sinks import Sinks
 from gridline.watchdog import Watchdog
 from tasks.core.db import session_scope, upgrade_schema
@@ -58,7 +58,8 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
             if seed and (counts := seed_if_empty()):
                 typer.echo(summary(counts))
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
-            [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env)
+            [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env,
+            start_new_session=True)  # stopped with its worker processes, as one group
         typer.echo(f"工单门户 | portal: http://{settings.portal.host}:{settings.portal.port} "
                    f"({settings.portal.workers} 个进程 | worker processes)")
         typer.echo(f"export PREFECT_API_URL={prefect.api_url}  # 让 gridline ticket create 启动流程")
@@ -76,9 +77,9 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
     finally:
         for watchdog in watchdogs:
             watchdog.stop()
-        if portal is not None and portal.poll() is None:
-            portal.send_signal(signal.SIGINT)
-            portal.wait(20)
+        # Killed if it has not stopped in time (still loading its search dictionary, say): a
+        # slow portal once left the Prefect server, the workers and the cluster running.
+        stop_together([portal])
         if prefect is not None:
             prefect.stop()
         if postgres is not None:
