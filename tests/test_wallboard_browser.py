@@ -1,6 +1,8 @@
 """现场监控 in Chromium: the board changes as the centre does, pushed by server-sent events,
 without the page reloading; the dashboard draws its chart from the portal's own Chart.js."""
 
+import re
+
 import pendulum
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -34,6 +36,11 @@ def test_the_wallboard_follows_the_centre_without_reload(board_url, db_url):
         page.goto(f"{board_url}/wallboard")
         total = page.locator("#overdue-total-value")
         before = int(total.text_content())
+        # The centre's own clock, redrawn by each event; no group has figures yet, and says so.
+        at = page.locator("#board-at")
+        expect(at).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"))
+        expect(at).not_to_have_text(at.text_content())
+        expect(page.locator("#groups tbody")).to_have_text("暂无实时数据")
         page.evaluate("window.notReloaded = true")
         now = pendulum.now("UTC")
         with session_scope(db_url) as session:

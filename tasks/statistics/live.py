@@ -3,12 +3,14 @@ the centre (agents on duty against the roster's requirement), and overdue ticket
 viewer's scope, each coloured by the workforce file's alert levels."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.workforce.config import WorkforceConfig
 from models.workforce.tables import IndicatorReading, StaffingPlan
+from tasks.core.settings import get_settings
 from tasks.statistics.aggregations import Period, indicators
 from tasks.statistics.figures import Statistics
 from tasks.workforce.alerts import POOL_LABEL, on_duty_by_group, planned_per_interval
@@ -79,6 +81,8 @@ def board(session: Session, stats: Statistics, config: WorkforceConfig, now: dat
     overdue = stats.figures(indicators().get("overdue_now"), Period(now, now, now))
     return {
         "at": now.isoformat(), "groups": groups,
+        # What the wall shows: the centre's own clock, to the second.
+        "shown_at": now.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M:%S"),
         "staffing": {"on_duty": on_duty, "required": required, "ratio": ratio,
                      "level": level_of(config, "staffing_ratio", ratio)} if stats.viewer.sees_calls
         else None,
