@@ -120,6 +120,17 @@ def test_one_citys_file_leaves_the_other_citys_staff_as_they_are(db_url, tmp_pat
                           "S001": True, "S002": False, "S003": True}
 
 
+def test_a_quality_department_and_its_inspectors_by_their_short_words(db_url, tmp_path, capsys):
+    sheets = tables()
+    sheets["部门"][1].append(["NJ-ZJ", "南京质检组", "3201", "质检"])
+    sheets["人员"][1].append(["N010", "钱质检", "NJ-ZJ", "质检员", "13800000010", "", "", "是"])
+    result = run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "org.xlsx", sheets)))
+    assert result.code == 0, result.err + result.out
+    with session_scope(db_url) as session:
+        inspector = session.scalar(select(Staff).where(Staff.code == "N010"))
+        assert (inspector.role.value, inspector.department.kind.value) == ("inspector", "quality")
+
+
 def test_gbk_csv_files_one_kind_each(db_url, tmp_path, capsys):
     paths = write_csvs(tmp_path, encoding="gbk")
     result = run_cli(capsys, "org", "import", *map(str, paths))

@@ -36,7 +36,7 @@ WORDS: dict[type[Enum], dict[str, str]] = {
     RegionLevel: {"省": "province", "市": "city", "县": "county", "区": "county"},
     AreaKind: {"城市": "urban", "农村": "rural", "偏远": "remote"},
     DepartmentKind: {"客服中心": "service_centre", "抢修": "repair", "营销": "marketing",
-                     "计量": "metering", "纪检": "discipline"},
+                     "计量": "metering", "纪检": "discipline", "质检": "quality"},
     StaffRole: {"坐席": "agent", "处理人": "handler", "负责人": "head", "值班长": "supervisor",
                 "管理员": "admin"},
 }
