@@ -37,11 +37,13 @@ def test_a_file_with_every_kind_of_mistake_is_refused_whole(db_url, tmp_path, ca
               ["N011", "孙某", "NJ-CC", "坐席", "13800000011", "not-an-email", "", "是"],  # 10
               ["N012", "李某", "NJ-CC", "坐席", "13800000012", "", "N999", "是"],     # row 11
               ["N013", "周某", "NJ-XX", "坐席", "13800000013", "", "", "是"],        # row 12
-              ["N014", "吴某", "NJ-CC", "组长", "13800000014", "", "", "是"]]        # row 13
+              ["N014", "吴某", "NJ-CC", "组长", "13800000014", "", "", "是"],        # row 13
+              ["N015", "郑某", "NJ-CC", "坐席", "13800000015", "", "N016", "是"],    # row 14: ...
+              ["N016", "冯某", "NJ-CC", "值班长", "13800000016", "", "N015", "是"]]  # each other's boss
     result = run_cli(capsys, "org", "import", str(write_xlsx(tmp_path / "org.xlsx", sheets)))
     assert result.code == 1
     assert result.err.splitlines() == [
-        "文件有 11 处错误，未写入任何数据 | 11 bad row(s), nothing written:",
+        "文件有 13 处错误，未写入任何数据 | 13 bad row(s), nothing written:",
         "  单位 第 7 行：上级单位“3288”不存在",
         "  单位 第 8 行：上级单位形成循环（3301 是自己的上级）",
         "  单位 第 9 行：上级单位形成循环（3302 是自己的上级）",
@@ -52,7 +54,9 @@ def test_a_file_with_every_kind_of_mistake_is_refused_whole(db_url, tmp_path, ca
         "  人员 第 10 行：邮箱“not-an-email”无效",
         "  人员 第 11 行：上级工号“N999”不在人员表中",
         "  人员 第 12 行：所属部门“NJ-XX”不存在",
-        "  人员 第 13 行：取值“组长”无效，可选：坐席/处理人/负责人/值班长/管理员",
+        "  人员 第 13 行：取值“组长”无效，可选：坐席/处理人/负责人/值班长/管理员/质检员",
+        "  人员 第 14 行：上级工号形成循环",
+        "  人员 第 15 行：上级工号形成循环",
     ]
     assert counts(db_url) == (0, 0, 0, 0)
 

@@ -38,7 +38,7 @@ WORDS: dict[type[Enum], dict[str, str]] = {
     DepartmentKind: {"客服中心": "service_centre", "抢修": "repair", "营销": "marketing",
                      "计量": "metering", "纪检": "discipline", "质检": "quality"},
     StaffRole: {"坐席": "agent", "处理人": "handler", "负责人": "head", "值班长": "supervisor",
-                "管理员": "admin"},
+                "管理员": "admin", "质检员": "inspector"},
 }
 YES, NO = {"是", "y", "yes", "true", "1"}, {"否", "n", "no", "false", "0"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
