@@ -165,7 +165,8 @@ STEP_CLOCK_FRESH = timedelta(hours=8)
 def choose_received(rng: random.Random, now: datetime, stage: Stage, moves: list[Move],
                     waiting: StepSpec | None, dues_at: DuesAt) -> tuple[datetime | None, list]:
     """A receipt time at which the ticket's history fits before now and its clocks stand as the
-    stage asks (None if there is none: the caller closes the ticket instead), and the gaps drawn."""
+    stage asks (None if there is none: the caller lets it wait with time to spare, or closes it),
+    and the gaps drawn."""
     gaps = draw_gaps(rng, moves)
     met = {c for m in moves for c in m.meets}
     latest = now - timedelta(minutes=2)
