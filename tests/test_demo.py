@@ -15,10 +15,13 @@ from models.core.enums import OPEN_STATUSES, DepartmentKind, StaffRole, StepStat
 from models.quality.lifecycle import ResultStatus
 from models.quality.tables import IndicatorAppeal, Inspection, Result
 from models.tickets.ticket import Event
+from models.workforce.config import load_workforce_config
 from tasks.cases.store import open_case_of
 from tasks.core.db import session_scope
 from tasks.demo.seed import seed_demo
 from tasks.quality.indicator_appeals import may_decide
+from tasks.statistics.figures import Statistics
+from tasks.statistics.live import board
 from tasks.tickets.calendar_store import load_work_calendar
 from tasks.tickets.rule_store import ensure_default_rules, load_rules
 from tests.cli import run_cli
@@ -223,3 +226,25 @@ def test_the_demo_inspectors_have_last_months_sample_and_an_agent_a_result_to_ap
     assert sorted(dealt) == ["S0003", "S0004"] and sum(dealt.values()) == counts["inspections"]
     assert dealt["S0003"] - dealt["S0004"] in (0, 1)  # dealt round-robin, the first first
     assert months == {(pendulum.date(2026, 11, 1), pendulum.date(2026, 12, 1))}
+
+
+def test_the_live_demos_wallboard_has_this_weeks_plan_and_roster(db_url, capsys):
+    result = run_cli(capsys, "demo", "seed", "--tickets", "0", "--workforce", "--json")
+    assert result.code == 0, result.err
+    counts = result.json()
+    assert counts["plan_intervals"] == 2 * 7 * 48 and counts["shifts"] > 0
+    with session_scope(db_url) as session:
+        supervisor = session.scalar(select(Staff).where(Staff.code == "S0001"))
+        now = pendulum.now("UTC")
+        shown = board(session, Statistics(session, supervisor), load_workforce_config(), now)
+        groups = {g["group"]: g for g in shown["groups"]}
+        assert set(groups) == {"故障报修", "咨询查询", "公共坐席"}
+        # 故障报修 has agents of its own, never fewer than one on shift; 咨询查询 is the pool's.
+        assert groups["故障报修"]["on_duty"] >= 1 and groups["咨询查询"]["on_duty"] is None
+        assert shown["staffing"]["on_duty"] == (groups["故障报修"]["on_duty"]
+                                                + groups["公共坐席"]["on_duty"])
+        assert shown["staffing"]["required"] == (groups["故障报修"]["planned"]
+                                                 + groups["咨询查询"]["planned"]) > 0
+    # The new agents log in with the demo's password, as the first eight do.
+    with serve(portal_app()) as base_url:
+        assert "/logout" in login(base_url, "S0119", "gridline-demo").get("/inbox").text

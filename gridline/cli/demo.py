@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from flows.cases import run_case
 from flows.lifecycle import start_lifecycle, wants_run
+from flows.workforce import workforce_config
 from gridline.cli.common import echo_json
 from models.cases.case import CLOSED, Case
 from models.core.enums import OPEN_STATUSES
@@ -17,6 +18,7 @@ from models.tickets.ticket import Ticket
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
 from tasks.demo.seed import already_seeded, seed_demo
+from tasks.demo.workforce import demo_workforce
 from tasks.tickets.calendar_store import centre_calendar
 from tasks.tickets.rule_store import ensure_default_rules, load_rules
 
@@ -24,16 +26,22 @@ app = typer.Typer(help="Demo data.", no_args_is_help=True)
 STAGGER = timedelta(seconds=2)  # runs start a little apart: a worker does not start 70 at once
 
 
-def seed_if_empty(tickets: int = 140, start: bool | None = None) -> dict | None:
-    """Load the demo into an empty database; with a Prefect API, start each open ticket's run,
-    which recognises the steps recorded and waits where the ticket stands."""
+def seed_if_empty(tickets: int = 140, start: bool | None = None,
+                  workforce: bool = False) -> dict | None:
+    """Load the demo into an empty database (with `workforce`, this week's staffing plan and
+    roster for the wallboard); with a Prefect API, start each open ticket's run, which
+    recognises the steps recorded and waits where the ticket stands."""
+    now, settings = pendulum.now("UTC"), get_settings()
     with session_scope() as session:
         if already_seeded(session):
             return None
         ensure_default_rules(session)
-        counts = seed_demo(session, now=pendulum.now("UTC"), calendar=centre_calendar(session),
+        counts = seed_demo(session, now=now, calendar=centre_calendar(session),
                            rules=load_rules(session), tickets=tickets,
-                           password=get_settings().portal.demo_password)
+                           password=settings.portal.demo_password)
+        if workforce:
+            counts |= demo_workforce(session, now=now, config=workforce_config(),
+                                     timezone=settings.timezone)
     counts["runs"] = start_runs() + start_case_runs() if wants_run(start) else 0
     return counts
 
@@ -85,10 +93,13 @@ def seed(tickets: int = typer.Option(140, min=0, help="how many tickets"),
          start: bool | None = typer.Option(None, "--start/--no-start",
                                            help="start the open tickets' runs "
                                                 "(default: when PREFECT_API_URL is set)"),
+         workforce: bool = typer.Option(False, "--workforce/--no-workforce",
+                                        help="and this week's staffing plan and roster, for the "
+                                             "wallboard (gridline up does)"),
          as_json: bool = typer.Option(False, "--json")) -> None:
     """One province, three cities with counties, departments, staff, customers and tickets at
     every stage; with PREFECT_API_URL set, each open ticket's lifecycle run is started."""
-    counts = seed_if_empty(tickets, start)
+    counts = seed_if_empty(tickets, start, workforce)
     if counts is None:
         typer.echo("数据库已有组织数据，未重复载入 | already seeded, nothing loaded")
         return

@@ -55,7 +55,7 @@ def up(seed: bool = typer.Option(True, help="load the demo centre into an empty 
         typer.echo("已部署工单流程并启动执行器 | deployments applied, workers started; "
                    f"logs in {settings.var_dir}")
         with temporary_settings({PREFECT_API_URL: prefect.api_url}):  # the demo's runs start too
-            if seed and (counts := seed_if_empty()):
+            if seed and (counts := seed_if_empty(workforce=True)):
                 typer.echo(summary(counts))
         portal = subprocess.Popen(  # with Prefect's environment: it starts and resumes runs
             [sys.executable, "-m", "gridline.cli", "portal"], env=prefect.env,

@@ -77,16 +77,16 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
               seed: int = 95598, password: str | None = None,
               lifecycles: dict[TicketType, LifecycleSpec] | None = None) -> dict:
     rng = random.Random(seed)
-    names = _NameMaker(rng)
+    names = NameMaker(rng)
 
     province = Region(code=PROVINCE[0], name=PROVINCE[1], level=RegionLevel.province)
     session.add(province)
     centre = Department(code="D32-CC", name="95598客户服务中心", kind=DepartmentKind.service_centre,
                         region=province)
     session.add(centre)
-    duty = _staff(session, names, "S0001", StaffRole.supervisor, centre, None)
-    _staff(session, names, "S0002", StaffRole.admin, centre, None)
-    agents = [_staff(session, names, f"S01{i:02d}", StaffRole.agent, centre, duty)
+    duty = staff_member(session, names, "S0001", StaffRole.supervisor, centre, None)
+    staff_member(session, names, "S0002", StaffRole.admin, centre, None)
+    agents = [staff_member(session, names, f"S01{i:02d}", StaffRole.agent, centre, duty)
               for i in range(8)]
 
     counties: list[Region] = []
@@ -149,7 +149,7 @@ def seed_demo(session: Session, *, now: datetime, calendar: WorkCalendar,
     session.flush()
     # Made last, so the draws above (names, phones) stay those of the demo without them.
     inspected = demo_inspections(session, now, calendar,
-                                 [_staff(session, names, f"S000{i}", StaffRole.inspector,
+                                 [staff_member(session, names, f"S000{i}", StaffRole.inspector,
                                          _quality_department(session, province), duty)
                                   for i in (3, 4)])
     appeals = demo_indicator_appeal(session, agents[0], now, calendar.timezone)
@@ -244,7 +244,7 @@ def receipt_sent(session: Session, ticket: Ticket, spec: LifecycleSpec) -> None:
                     .values(status=OutboxStatus.sent, attempts=1, sent_at=ticket.received_at))
 
 
-class _NameMaker:
+class NameMaker:
     def __init__(self, rng: random.Random):
         self.rng = rng
 
@@ -260,7 +260,7 @@ def _mobile(rng: random.Random) -> str:
     return f"{rng.choice(MOBILE_PREFIXES)}{rng.randint(0, 99999999):08d}"
 
 
-def _staff(session, names, code, role, department, supervisor) -> Staff:
+def staff_member(session, names, code, role, department, supervisor) -> Staff:
     person = Staff(code=code, name=names.person(), role=role, phone=_mobile(names.rng),
                    email=f"{code.lower()}@demo.gridline.invalid", department=department,
                    supervisor=supervisor)
@@ -280,7 +280,7 @@ def _quality_department(session, province: Region) -> Department:
 def _department(session, names, code, name, kind, region, duty) -> Department:
     department = Department(code=code, name=name, kind=kind, region=region)
     session.add(department)
-    head = _staff(session, names, f"{code}-H", StaffRole.head, department, duty)
+    head = staff_member(session, names, f"{code}-H", StaffRole.head, department, duty)
     for i in (1, 2):
-        _staff(session, names, f"{code}-{i}", StaffRole.handler, department, head)
+        staff_member(session, names, f"{code}-{i}", StaffRole.handler, department, head)
     return department
