@@ -2,10 +2,10 @@
 (function () {
   var root = document.getElementById("wallboard");
   if (!root || !window.EventSource) { return; }
-  function cell(text, level) {
+  function cell(text, level) {  // no colour for a figure there is none of ("—")
     var td = document.createElement("td");
     td.textContent = text;
-    if (level !== undefined) { td.className = "level" + level; }
+    if (level !== undefined && text !== "—") { td.className = "level" + level; }
     return td;
   }
   function rows(id, items, build, empty) {

@@ -57,6 +57,9 @@ def test_the_wallboard_follows_the_centre_without_reload(board_url, db_url):
         expect(total).to_have_text(str(before + 1))
         expect(page.locator("#units tr", has_text="苏州市").locator("td").nth(1)).to_have_text("1")
         expect(page.locator("#groups td.level2")).to_have_text("35")
+        # 居民's answer rate is not known: a "—" in no colour, not a green one.
+        expect(page.locator("#groups tr", has_text="居民").locator("td").nth(2)).to_have_text("—")
+        expect(page.locator("#groups td[class]", has_text="—")).to_have_count(0)
         assert page.evaluate("window.notReloaded") is True
         browser.close()
 
