@@ -115,6 +115,11 @@ def _row(kind: str, values: dict[str, Any]) -> dict[str, str]:
     return row
 
 
+def _has_column(values: dict[str, Any], kind: str, name: str) -> bool:
+    """Whether the file has the column, under its Chinese header or its English alias."""
+    return any(zh in values or en in values for zh, en, field in HEADERS[kind] if field == name)
+
+
 def _unit(values: dict) -> dict:
     row = _row(UNITS, values)
     row["level"] = word(RegionLevel, row["level"])
@@ -146,7 +151,7 @@ def _person(values: dict) -> dict:
     row["supervisor"] = row["supervisor"] or None
     if len(row["business_group"]) > 50:
         raise ValueError("业务组名称不能超过 50 个字")
-    if "业务组" not in values and "business_group" not in values:
+    if not _has_column(values, STAFF, "business_group"):
         del row["business_group"]  # a file without the column leaves the groups as they are
     else:
         row["business_group"] = row["business_group"] or None

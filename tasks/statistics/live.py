@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models.workforce.config import WorkforceConfig
-from models.workforce.tables import IndicatorReading, StaffingPlan
+from models.workforce.tables import IndicatorReading
 from tasks.core.settings import get_settings
 from tasks.statistics.aggregations import Period, indicators
 from tasks.statistics.figures import Statistics
-from tasks.workforce.alerts import POOL_LABEL, on_duty_by_group, planned_per_interval
-from tasks.workforce.planning import required_per_interval
+from tasks.workforce.alerts import POOL_LABEL, on_duty_by_group
+from tasks.workforce.planning import required_by_group
 
 LIVE_INDICATORS = ("queue_length", "answer_rate")
 FRESH = timedelta(hours=1)  # an older reading is shown as missing, not as the present
@@ -44,24 +44,18 @@ def latest_readings(session: Session, now: datetime) -> dict[str, dict[str, floa
     return found
 
 
-def planned_by_group(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """{group: agents the staffing plan requires in the interval [start, end)}."""
-    return dict(session.execute(select(StaffingPlan.group, func.sum(StaffingPlan.rostered))
-                                .where(StaffingPlan.interval_start >= start,
-                                       StaffingPlan.interval_start < end)
-                                .group_by(StaffingPlan.group)).all())
-
-
 def board(session: Session, stats: Statistics, config: WorkforceConfig, now: datetime) -> dict:
     """The whole board as plain data: the page renders it once, the event stream sends it again."""
     step = timedelta(minutes=config.interval_minutes)
     slot = datetime.fromtimestamp(now.timestamp() // step.total_seconds() * step.total_seconds(),
                                   tz=now.tzinfo)
-    groups = []
+    groups, staffing = [], None
     if stats.viewer.sees_calls:
         # Per group: its own agents on shift against the plan's need; the pool's agents (no
         # business group) serve the groups without agents of their own, in a row of their own.
-        readings, planned = latest_readings(session, now), planned_by_group(session, slot, slot + step)
+        readings = latest_readings(session, now)
+        planned = {group: sum(per.values())
+                   for group, per in required_by_group(session, slot, slot + step).items()}
         on_duty = on_duty_by_group(session, now)
         for group in sorted(readings.keys() | planned.keys() | (on_duty.keys() - {None})):
             values = readings.get(group, {})
@@ -75,17 +69,17 @@ def board(session: Session, stats: Statistics, config: WorkforceConfig, now: dat
             groups.append({"group": POOL_LABEL, "planned": None, "on_duty": on_duty[None],
                            "staffing_level": 0, **{
                 key: {"value": None, "level": 0} for key in LIVE_INDICATORS}})
-    required = sum(required_per_interval(session, slot, slot + step).values())
-    on_duty = planned_per_interval(session, [now])[0]
-    ratio = on_duty / required if required else None
+        # The centre as a whole: everyone on shift against the whole plan's need.
+        required, everyone = sum(planned.values()), sum(on_duty.values())
+        ratio = everyone / required if required else None
+        staffing = {"on_duty": everyone, "required": required, "ratio": ratio,
+                    "level": level_of(config, "staffing_ratio", ratio)}
     overdue = stats.figures(indicators().get("overdue_now"), Period(now, now, now))
     return {
         "at": now.isoformat(), "groups": groups,
         # What the wall shows: the centre's own clock, to the second.
         "shown_at": now.astimezone(ZoneInfo(get_settings().timezone)).strftime("%Y-%m-%d %H:%M:%S"),
-        "staffing": {"on_duty": on_duty, "required": required, "ratio": ratio,
-                     "level": level_of(config, "staffing_ratio", ratio)} if stats.viewer.sees_calls
-        else None,
+        "staffing": staffing,
         "units": [{"label": row.label, "overdue": int(row.value or 0),
                    "level": level_of(config, "overdue_now", row.value)} for row in overdue.rows if row.value is not None
                   and row.unit.department_id is None],

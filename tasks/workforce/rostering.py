@@ -37,14 +37,15 @@ class Team:
 
 
 def teams(agents: list[Staff], plan_groups: set[str]) -> list[Team]:
-    """Until an agent is given a business group, the whole centre is one pool."""
+    """Until an agent is given a business group, the whole centre is one pool. The pool is a
+    team whenever it has agents or a need, or when there is no other (then an empty roster)."""
     own: dict[str, list[Staff]] = {}
     for agent in agents:
         if agent.business_group:
             own.setdefault(agent.business_group, []).append(agent)
     found = [Team(group, staff, {group}) for group, staff in sorted(own.items())]
     pool = Team(None, [a for a in agents if not a.business_group], plan_groups - own.keys())
-    return [*found, pool] if pool.staff or pool.covers else found
+    return [*found, pool] if pool.staff or pool.covers or not found else found
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,6 @@ def make_roster(session: Session, *, start: date, config: WorkforceConfig,
                              str(exc)) from exc
         parts.append((roster, len(staff)))
         staff += team.staff
-    if not parts:  # no agents and no plan: nothing to roster
-        parts = [(solve_roster(np.zeros(len(starts), dtype=int), shifts, 0, rules,
-                               slots=config.slots), 0)]
     return WeekRoster(start, staff, shifts, joined(parts), starts)
 
 
