@@ -84,9 +84,10 @@ def clock_dues(rules: list[DeadlineRule], calendar: WorkCalendar, ticket_type: T
     chosen = applicable_rules(rules, ticket_type, subtype, area, local.date())
     dues = {c.clock: (c.due_at, timedelta(minutes=c.warn_minutes))
             for c in due_times(chosen, received, calendar)}
-    for clock, at in sorted((met or {}).items(), key=lambda item: item[1]):
+    met = met or {}
+    for clock, at in sorted(met.items(), key=lambda item: item[1]):
         for name, due in restarted_after(chosen, clock, at, calendar).items():
-            if name in dues and name not in (met or {}):
+            if name in dues and name not in met:
                 dues[name] = (due, dues[name][1])
     return dues
 
