@@ -29,6 +29,7 @@ from models.quality.tables import (
 )
 from models.statistics import indexes as _statistics_indexes  # noqa: F401 - registers them
 from models.statistics.approval import Submission, SubmissionLog
+from models.statistics.rollup import RollupDay, RollupRow
 from models.statistics.subscriptions import ReportSubscription
 from models.surveys.tables import Survey, SurveyReply
 from models.tickets.calendar import CalendarOverride
@@ -61,6 +62,7 @@ __all__ = [
     "DeadlineRule",
     "Department", "Event", "HandoverItem", "IndicatorReading", "IntakeToken", "LifecycleVersion",
     "LoginFailure", "Outage", "OutageArea", "OutboxMessage", "PortalSession", "Region",
-    "ReportSubscription", "RosterShift", "Staff", "StaffingPlan", "Step", "Submission",
+    "ReportSubscription", "RollupDay", "RollupRow", "RosterShift", "Staff", "StaffingPlan",
+    "Step", "Submission",
     "SubmissionLog", "Survey", "SurveyReply", "Ticket", "TicketClock", "TicketLink",
 ]

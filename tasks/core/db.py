@@ -11,6 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.core.paths import MIGRATIONS_DIR
 from tasks.core.settings import get_settings
+from tasks.statistics.rollup import note_flush
+
+# Every session, wherever it is made: a write marks the rollup's days its facts fall on stale.
+event.listen(Session, "after_flush", note_flush)
 
 
 @lru_cache(maxsize=8)

@@ -11,13 +11,13 @@ import pendulum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.core.days import local_day_start
 from models.core.enums import StaffRole
 from models.org.organisation import Staff
 from models.workforce.config import WorkforceConfig
 from models.workforce.roster import DAYS
 from models.workforce.staffing import required_agents
 from tasks.demo.seed import NameMaker, staff_member
-from tasks.workforce.calls import local_day_start
 from tasks.workforce.planning import GroupPlan, Interval, store_plan
 from tasks.workforce.rostering import make_roster, store_roster
 

@@ -8,21 +8,37 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import FunctionElement
-from sqlalchemy.types import Float
+from sqlalchemy.types import Float, Integer
 
+from models.core.base import UTCDateTime
 from models.core.enums import DepartmentKind, TicketType
 from models.org.organisation import Department
-from models.statistics.indicators import IndicatorSet, load_indicators
+from models.quality.tables import IndicatorAppeal, appeal_tickets
+from models.statistics.indicators import Indicator, IndicatorSet, Subject, load_indicators
 from models.surveys.answers import SATISFIED, SurveyStatus
 from models.surveys.tables import Survey
 from models.tickets.ticket import Step, Ticket, TicketClock
 from models.workforce.tables import CallRecord
 
 REPEAT_WINDOW = timedelta(days=30)
+ANSWER_WITHIN_S = 20.0  # the service level: answered within 20 seconds
 
 
 class minutes_between(FunctionElement):  # noqa: N801 - reads as the SQL function it renders
@@ -72,7 +88,7 @@ class Period:
     start: datetime
     end: datetime
     now: datetime
-    answer_within_s: float = 20.0
+    answer_within_s: float = ANSWER_WITHIN_S
     # The unit whose own departments are shown: a ticket's department is looked up only for
     # tickets of that region (those of regions below it count at their region), None: for all.
     department_region: int | None = None
@@ -80,17 +96,27 @@ class Period:
 
 Fact = Callable[[Period, str | None], Select]
 AGGREGATIONS: dict[str, Fact] = {}
+# Aggregations of the state now (overdue, about to expire), whenever the tickets came: no period
+# of days holds them, so the daily rollup does not either.
+CURRENT: set[str] = set()
 
 
-def aggregation(name: str):
+def aggregation(name: str, *, current: bool = False):
     def register(fn: Fact) -> Fact:
         AGGREGATIONS[name] = fn
+        if current:
+            CURRENT.add(name)
         return fn
     return register
 
 
 def _one(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return case((condition, 1), else_=0)
+
+
+def _counts_now() -> ColumnElement:
+    """No `counts_from`: the row counts from the start (typed, for PostgreSQL's INSERT)."""
+    return cast(null(), UTCDateTime())
 
 
 def _latest_department() -> ColumnElement[int]:
@@ -105,14 +131,18 @@ def _latest_department() -> ColumnElement[int]:
 TICKET_DIMENSIONS = {"type": Ticket.type, "channel": Ticket.channel, "area": Ticket.area_kind}
 
 
-def _ticket_fact(period: Period, dimension: str | None, num, den, *, dim_column=None) -> Select:
+def _ticket_fact(period: Period, dimension: str | None, num, den, *, dim_column=None,
+                 counts_from=None) -> Select:
+    """`counts_from`: an instant before which the row does not count yet (a clock open now that
+    is decided once due); the live figures judge that at `period.now`, the daily rollup keeps it."""
     dim = dim_column if dim_column is not None else TICKET_DIMENSIONS.get(dimension, null())
     department = _latest_department()
     if period.department_region is not None:
         department = case((Ticket.region_id == period.department_region, department))
     return select(Ticket.id.label("ticket_id"), Ticket.region_id.label("region_id"),
                   department.label("department_id"), dim.label("dim"),
-                  num.label("num"), den.label("den"))
+                  num.label("num"), den.label("den"),
+                  (_counts_now() if counts_from is None else counts_from).label("counts_from"))
 
 
 def _received_in(period: Period) -> ColumnElement[bool]:
@@ -129,7 +159,9 @@ def _decided_clocks(period: Period, dimension: str | None, clock: str | None = N
     dim = TicketClock.label if dimension == "clock" else None
     decided = (TicketClock.met_at.is_not(None)) | (TicketClock.due_at <= period.now)
     on_time = TicketClock.met_at.is_not(None) & (TicketClock.met_at <= TicketClock.due_at)
-    query = (_ticket_fact(period, dimension, _one(on_time), literal(1), dim_column=dim)
+    open_until_due = case((TicketClock.met_at.is_(None), TicketClock.due_at))
+    query = (_ticket_fact(period, dimension, _one(on_time), literal(1), dim_column=dim,
+                          counts_from=open_until_due)
              .join(TicketClock, TicketClock.ticket_id == Ticket.id)
              .where(_received_in(period), decided))
     return query.where(TicketClock.clock == clock) if clock else query
@@ -147,12 +179,12 @@ def _open_clock_tickets(period: Period, dimension: str | None, condition) -> Sel
         clock.ticket_id == Ticket.id, clock.met_at.is_(None), condition(clock)))
 
 
-@aggregation("clocks_overdue")
+@aggregation("clocks_overdue", current=True)
 def clocks_overdue(period: Period, dimension: str | None) -> Select:
     return _open_clock_tickets(period, dimension, lambda c: c.due_at <= period.now)
 
 
-@aggregation("clocks_expiring")
+@aggregation("clocks_expiring", current=True)
 def clocks_expiring(period: Period, dimension: str | None) -> Select:
     return _open_clock_tickets(period, dimension, lambda c: and_(
         c.due_at > period.now, minutes_between(literal(period.now, Ticket.received_at.type),
@@ -163,7 +195,7 @@ def _step_fact(period: Period, dimension: str | None, num, den) -> Select:
     dim = Step.step_key if dimension == "step" else null()
     return (select(Step.ticket_id.label("ticket_id"), Department.region_id.label("region_id"),
                    Step.department_id.label("department_id"), dim.label("dim"),
-                   num.label("num"), den.label("den"))
+                   num.label("num"), den.label("den"), _counts_now().label("counts_from"))
             .join(Department, Department.id == Step.department_id)
             .where(Step.completed_at >= period.start, Step.completed_at < period.end,
                    Step.ticket_id.is_not(None)))  # tickets' steps, not cases'
@@ -281,9 +313,10 @@ def repeat_faults(period: Period, dimension: str | None) -> Select:
 
 def _call_fact(period: Period, dimension: str | None, num, den) -> Select:
     dim = CallRecord.group if dimension == "group" else null()
-    return (select(null().label("ticket_id"), null().label("region_id"),
-                   null().label("department_id"), dim.label("dim"), num.label("num"),
-                   den.label("den"))
+    no_unit = cast(null(), Integer())  # typed, for PostgreSQL's INSERT of the rollup
+    return (select(null().label("ticket_id"), no_unit.label("region_id"),
+                   no_unit.label("department_id"), dim.label("dim"), num.label("num"),
+                   den.label("den"), _counts_now().label("counts_from"))
             .where(CallRecord.offered_at >= period.start, CallRecord.offered_at < period.end))
 
 
@@ -311,6 +344,25 @@ def calls_service_level(period: Period, dimension: str | None) -> Select:
 @aggregation("calls_abandoned")
 def calls_abandoned(period: Period, dimension: str | None) -> Select:
     return _call_fact(period, dimension, _one(CallRecord.answered.is_(False)), literal(1))
+
+
+def exempted(session: Session) -> dict[str, set[int]]:
+    """Tickets taken out of an indicator by an upheld indicator appeal (指标申诉成立)."""
+    found: dict[str, set[int]] = {}
+    for key, ticket_id in session.execute(
+            select(IndicatorAppeal.indicator, appeal_tickets.c.ticket_id)
+            .join(appeal_tickets, appeal_tickets.c.appeal_id == IndicatorAppeal.id)
+            .where(IndicatorAppeal.upheld.is_(True))):
+        found.setdefault(key, set()).add(ticket_id)
+    return found
+
+
+def facts(indicator: Indicator, period: Period, dimension: str | None,
+          exempt: dict[str, set[int]]) -> tuple[Subquery, list[ColumnElement[bool]]]:
+    """An indicator's fact rows for a period, less the tickets its upheld appeals took out."""
+    fact = AGGREGATIONS[indicator.aggregation](period, dimension).subquery()
+    skip = exempt.get(indicator.key) if indicator.subject != Subject.call else None
+    return fact, [fact.c.ticket_id.not_in(sorted(skip))] if skip else []
 
 
 @cache

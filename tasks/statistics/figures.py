@@ -6,18 +6,19 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, select, union_all
 from sqlalchemy.orm import Session
 
+from models.core.days import local_day_start
 from models.core.enums import AreaKind, Channel, TicketType
 from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
-from models.quality.tables import IndicatorAppeal, appeal_tickets
 from models.statistics.indicators import Indicator, Kind, Subject, figure
 from models.tickets.ticket import Ticket
+from tasks.core.settings import get_settings
 from tasks.org.scope import CENTRE_ROLES
-from tasks.statistics.aggregations import AGGREGATIONS, Period
-from tasks.workforce.calls import local_day_start
+from tasks.statistics.aggregations import ANSWER_WITHIN_S, Period, exempted, facts
+from tasks.statistics.rollup import rollable, rolled_rows, split
 
 DIMENSION_LABELS = {"type": "工单类型", "channel": "渠道", "clock": "期限类别", "step": "环节",
                     "area": "供电区域", "group": "业务组"}
@@ -108,7 +109,7 @@ class Figures:
 
 
 def local_period(first: date, last: date, timezone: str, now: datetime,
-                 answer_within_s: float = 20.0) -> Period:
+                 answer_within_s: float = ANSWER_WITHIN_S) -> Period:
     """Whole local days from `first` to `last`, inclusive."""
     if last < first:
         raise InputError("period", "结束日期不能早于开始日期", "the period ends before it starts")
@@ -139,36 +140,44 @@ class Statistics:
 
     @cached_property
     def exempt(self) -> dict[str, set[int]]:
-        """Tickets taken out of an indicator by an upheld indicator appeal (指标申诉成立)."""
-        found: dict[str, set[int]] = {}
-        for key, ticket_id in self.session.execute(
-                select(IndicatorAppeal.indicator, appeal_tickets.c.ticket_id)
-                .join(appeal_tickets, appeal_tickets.c.appeal_id == IndicatorAppeal.id)
-                .where(IndicatorAppeal.upheld.is_(True))):
-            found.setdefault(key, set()).add(ticket_id)
-        return found
+        return exempted(self.session)
+
+    def _where(self, columns, indicator: Indicator, unit: Unit) -> list:
+        """The rows of the unit (within the viewer's scope); calls are the centre's."""
+        if indicator.subject == Subject.call:
+            return []
+        if unit.department_id is not None:
+            department = (columns.department_id.is_(None) if unit.department_id == 0
+                          else columns.department_id == unit.department_id)
+            return [columns.region_id == unit.region_id, department]
+        return [columns.region_id.in_(self.tree.subtree(unit.region_id) & self.viewer.region_ids)]
 
     def _facts(self, indicator: Indicator, period: Period, unit: Unit, dimension: str | None):
-        period = replace(period, department_region=unit.region_id)
-        fact = AGGREGATIONS[indicator.aggregation](period, dimension).subquery()
-        if indicator.subject == Subject.call:
-            return fact, []
-        where = [fact.c.ticket_id.not_in(sorted(exempt))] \
-            if (exempt := self.exempt.get(indicator.key)) else []
-        if unit.department_id is not None:
-            department = (fact.c.department_id.is_(None) if unit.department_id == 0
-                          else fact.c.department_id == unit.department_id)
-            return fact, [*where, fact.c.region_id == unit.region_id, department]
-        return fact, [*where, fact.c.region_id.in_(self.tree.subtree(unit.region_id)
-                                                   & self.viewer.region_ids)]
+        """The live fact rows of the unit, for its ticket lists."""
+        fact, where = facts(indicator, replace(period, department_region=unit.region_id),
+                            dimension, self.exempt)
+        return fact, [*where, *self._where(fact.c, indicator, unit)]
 
     def grouped(self, indicator: Indicator, period: Period, unit: Unit,
                 dimension: str | None) -> Select:
-        """The bare aggregation SQL a figure comes from (also what bench/ times)."""
-        fact, where = self._facts(indicator, period, unit, dimension)
-        return (select(fact.c.region_id, fact.c.department_id, fact.c.dim,
-                       func.sum(fact.c.num), func.sum(fact.c.den))
-                .where(*where).group_by(fact.c.region_id, fact.c.department_id, fact.c.dim))
+        """The aggregation SQL a figure comes from: the daily rollup for its fresh whole days,
+        the facts live for the rest (bench/ times it against the bare facts)."""
+        days, live = split(self.session, period, timezone=get_settings().timezone) \
+            if rollable(indicator) else ([], [period])
+        parts = []
+        for part in live:
+            fact, where = facts(indicator, replace(part, department_region=unit.region_id),
+                                dimension, self.exempt)
+            parts.append(select(fact.c.region_id, fact.c.department_id,
+                                cast(fact.c.dim, String(100)).label("dim"), fact.c.num,
+                                fact.c.den).where(*where))
+        if days:
+            parts.append(rolled_rows(indicator, dimension, days, period.now))
+        rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        return (select(rows.c.region_id, rows.c.department_id, rows.c.dim,
+                       func.sum(rows.c.num), func.sum(rows.c.den))
+                .where(*self._where(rows.c, indicator, unit))
+                .group_by(rows.c.region_id, rows.c.department_id, rows.c.dim))
 
     def figures(self, indicator: Indicator, period: Period, unit: Unit | None = None,
                 dimension: str | None = None) -> Figures:

@@ -33,6 +33,7 @@ from tasks.integrations import webhooks
 from tasks.messaging.notify import notify
 from tasks.messaging.templates import template_names
 from tasks.org.units import first_staff, nearest_department
+from tasks.statistics.rollup import mark_stale
 from tasks.tickets.clocks import RECORDED_AT, meet_clocks, start_step_clock
 from tasks.tickets.faults import find_known, meet_linked
 from tasks.tickets.links import link, master_of, propagate_reply, refuse_close_over_open_members
@@ -192,6 +193,7 @@ def complete(session: Session, ticket: Ticket, lifecycle: LifecycleSpec, step: S
         .execution_options(synchronize_session=False)).rowcount == 1
     if not won:
         raise StepNotOpen(step)
+    mark_stale(session, tickets=[step.ticket_id])
     session.refresh(step)
     outcome = outcome_of(step)
     recorded = data.get(RECORDED_AT.get(spec.form, ""))

@@ -7,11 +7,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pendulum
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from models.core.days import local_day_start
 from models.core.errors import input_error
 from models.workforce.calls import CallRow, column_name, parse_call_row
 from models.workforce.forecast import History
@@ -61,10 +61,6 @@ def import_calls(session: Session, rows: Iterator[tuple[int, dict]], timezone: s
     session.flush()
     report.added = len(fresh)
     return report
-
-
-def local_day_start(day: date, timezone: str) -> datetime:
-    return pendulum.datetime(day.year, day.month, day.day, tz=timezone).in_timezone("UTC")
 
 
 def load_history(session: Session, *, before: date, days: int, timezone: str,

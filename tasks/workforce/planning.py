@@ -7,12 +7,13 @@ import pendulum
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from models.core.days import local_day_start
 from models.workforce.config import WorkforceConfig
 from models.workforce.forecast import Backtest, backtest, forecast
 from models.workforce.staffing import Staffing, required_agents
 from models.workforce.tables import StaffingPlan
 from tasks.tickets.calendar_store import load_day_kinds
-from tasks.workforce.calls import average_handle_times, load_history, local_day_start
+from tasks.workforce.calls import average_handle_times, load_history
 
 
 @dataclass(frozen=True)

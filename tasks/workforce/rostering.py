@@ -13,6 +13,7 @@ from openpyxl.chart import LineChart, Reference
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from models.core.days import local_day_start
 from models.core.enums import StaffRole
 from models.core.errors import InputError
 from models.org.organisation import Staff
@@ -20,7 +21,6 @@ from models.workforce.config import WorkforceConfig
 from models.workforce.roster import DAYS, NoRoster, Roster, Rules, Shift, joined, solve_roster
 from models.workforce.tables import RosterShift
 from tasks.workforce.alerts import POOL_LABEL, recipients
-from tasks.workforce.calls import local_day_start
 from tasks.workforce.planning import required_by_group
 
 WEEKDAYS = "一二三四五六日"

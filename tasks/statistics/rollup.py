@@ -1,0 +1,213 @@
+"""The daily rollup (models/statistics/rollup.py): rolling closed days, marking them stale on
+write, and telling a period's figures which of its days to read from it.
+
+A day's rows are what its facts said when it was rolled. Every flush that touches a ticket, a
+step, a clock, a survey or an appeal marks the local days those tickets' facts fall on stale (the
+ticket's day of receipt, its steps' days of completion, its surveys' days), in the same
+transaction; a stale day is read live until the hourly flow rolls it again. Rolling a day first
+sets it not stale, which waits for any writer that marked it, so a write is either seen by the
+roll or marks the day stale again after it."""
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from itertools import chain
+
+from sqlalchemy import (
+    Connection,
+    Date,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models.core.days import local_date, local_day_start
+from models.core.enums import TicketType
+from models.org.organisation import Department
+from models.quality.tables import IndicatorAppeal, appeal_tickets
+from models.statistics.indicators import Indicator
+from models.statistics.rollup import RollupDay, RollupRow
+from models.surveys.tables import Survey
+from models.tickets.ticket import Step, Ticket, TicketClock
+from tasks.core.settings import get_settings
+from tasks.statistics.aggregations import (
+    ANSWER_WITHIN_S,
+    CURRENT,
+    REPEAT_WINDOW,
+    Period,
+    exempted,
+    facts,
+    indicators,
+)
+
+# A day is rolled this long after it ends, so no write of that day is still in flight.
+GRACE = timedelta(minutes=15)
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)  # "now" for a roll: every clock is judged, by due
+
+
+def rollable(indicator: Indicator) -> bool:
+    return indicator.aggregation not in CURRENT
+
+
+# -- writes mark days stale ----------------------------------------------------------------
+
+def mark_days(connection: Connection, days: Iterable[date], *, timezone: str) -> None:
+    """Mark closed days stale (today is never rolled yet). In day order, so two writers take
+    the rows' locks in the same order."""
+    today = local_date(datetime.now(UTC), timezone)
+    past = sorted({d for d in days if d < today})
+    if not past:
+        return
+    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = upsert(RollupDay).values([{"day": d, "stale": True} for d in past])
+    connection.execute(statement.on_conflict_do_update(index_elements=[RollupDay.day],
+                                                       set_={"stale": True}))
+
+
+def mark_tickets(connection: Connection, ticket_ids: Iterable[int], *, timezone: str,
+                 new_faults: Iterable[int] = ()) -> None:
+    """The days these tickets' facts fall on become stale; a fault reported late (received on a
+    past day) may make the faults of the 30 days after it repeats."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return
+    instants = union_all(
+        select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
+        select(Step.completed_at).where(Step.ticket_id.in_(ids), Step.completed_at.is_not(None)),
+        select(Survey.created_at).where(Survey.ticket_id.in_(ids)))
+    days = {local_date(at, timezone) for (at,) in connection.execute(instants)}
+    for (received,) in connection.execute(select(Ticket.received_at).where(
+            Ticket.id.in_(sorted(set(new_faults))))):
+        first = local_date(received, timezone)
+        days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
+    mark_days(connection, days, timezone=timezone)
+
+
+def mark_stale(session: Session, *, tickets: Iterable[int] = (), appeals: Iterable[int] = (),
+               new_faults: Iterable[int] = ()) -> None:
+    """For writes the flush hook does not see (UPDATE statements): their tickets' days, or the
+    days of the tickets an appeal names, are stale from here on."""
+    connection, tickets = session.connection(), set(tickets)
+    if appeals := sorted(set(appeals)):
+        tickets.update(connection.scalars(select(appeal_tickets.c.ticket_id).where(
+            appeal_tickets.c.appeal_id.in_(appeals))))
+    mark_tickets(connection, tickets, timezone=get_settings().timezone, new_faults=new_faults)
+
+
+def mark_all(connection: Connection) -> None:
+    """Every rolled day (a department moved to another region: its steps' rows say the old)."""
+    connection.execute(RollupDay.__table__.update().values(stale=True))
+
+
+def note_flush(session: Session, _context) -> None:
+    """After each flush: mark the days the flushed rows' facts fall on (an after_flush hook on
+    every Session, tasks/core/db.py). UPDATE statements call mark_stale themselves."""
+    tickets, new_faults, appeals, moved = set(), set(), set(), False
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Ticket):
+            tickets.add(row.id)
+            if row in session.new and row.type == TicketType.fault_repair:
+                new_faults.add(row.id)
+        elif isinstance(row, (Step, TicketClock, Survey)) and row.ticket_id is not None:
+            tickets.add(row.ticket_id)
+        elif isinstance(row, IndicatorAppeal):
+            appeals.add(row.id)
+        elif isinstance(row, Department) and row not in session.new:
+            moved = moved or _region_changed(row)
+    if moved:
+        mark_all(session.connection())
+    if tickets or appeals:
+        mark_stale(session, tickets=tickets, appeals=appeals, new_faults=new_faults)
+
+
+def _region_changed(department: Department) -> bool:
+    return inspect(department).attrs.region_id.history.has_changes()
+
+
+# -- rolling -------------------------------------------------------------------------------
+
+def days_to_roll(session: Session, *, now: datetime, timezone: str) -> list[date]:
+    """Closed days from the first ticket or call on, not rolled or stale, oldest first."""
+    first_seen = session.scalar(select(func.min(Ticket.received_at)))
+    if first_seen is None:
+        return []
+    first, last = local_date(first_seen, timezone), local_date(now - GRACE, timezone) - timedelta(1)
+    fresh = set(session.scalars(select(RollupDay.day).where(
+        RollupDay.stale.is_(False), RollupDay.answer_within_s == ANSWER_WITHIN_S)))
+    return [first + timedelta(n) for n in range((last - first).days + 1)
+            if first + timedelta(n) not in fresh]
+
+
+def roll_day(session: Session, day: date, *, now: datetime, timezone: str) -> int:
+    """Roll one day in the session's transaction; the rows written."""
+    upsert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    values = {"stale": False, "rolled_at": now, "answer_within_s": ANSWER_WITHIN_S}
+    # First, so a writer that marked the day holds us here until it commits (and is seen).
+    session.execute(upsert(RollupDay).values(day=day, **values)
+                    .on_conflict_do_update(index_elements=[RollupDay.day], set_=values))
+    session.execute(delete(RollupRow).where(RollupRow.day == day))
+    period = Period(local_day_start(day, timezone), local_day_start(day + timedelta(1), timezone),
+                    FOREVER, ANSWER_WITHIN_S)
+    exempt, written = exempted(session), 0
+    for indicator in indicators().indicators:
+        if not rollable(indicator):
+            continue
+        for dimension in [None, *indicator.dimensions]:
+            fact, where = facts(indicator, period, dimension, exempt)
+            dim = cast(fact.c.dim, String(100))
+            rows = (select(literal(day, Date()).label("day"), literal(indicator.key).label("indicator"),
+                           literal(dimension or "").label("dimension"), fact.c.region_id,
+                           fact.c.department_id, dim, fact.c.counts_from,
+                           func.sum(fact.c.num), func.sum(fact.c.den))
+                    .where(*where)
+                    .group_by(fact.c.region_id, fact.c.department_id, dim, fact.c.counts_from))
+            written += session.execute(insert(RollupRow).from_select(
+                ["day", "indicator", "dimension", "region_id", "department_id", "dim",
+                 "counts_from", "num", "den"], rows)).rowcount
+    return written
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def split(session: Session, period: Period, *, timezone: str) -> tuple[list[date], list[Period]]:
+    """The period's whole days that the rollup holds fresh, and the rest as periods to read
+    live (today, stale or unrolled days, parts of a day)."""
+    first = local_date(period.start, timezone)
+    if local_day_start(first, timezone) < period.start:
+        first += timedelta(1)
+    days, day = [], first
+    while local_day_start(day + timedelta(1), timezone) <= period.end:
+        days.append(day)
+        day += timedelta(1)
+    if not days:
+        return [], [period]
+    fresh = set(session.scalars(select(RollupDay.day).where(
+        RollupDay.day.between(days[0], days[-1]), RollupDay.stale.is_(False),
+        RollupDay.answer_within_s == period.answer_within_s)))
+    live, start = [], period.start
+    for day in days:
+        if day in fresh:
+            if start < (begins := local_day_start(day, timezone)):
+                live.append(replace(period, start=start, end=begins))
+            start = local_day_start(day + timedelta(1), timezone)
+    if start < period.end:
+        live.append(replace(period, start=start))
+    return sorted(fresh), live
+
+
+def rolled_rows(indicator: Indicator, dimension: str | None, days: list[date], now: datetime):
+    """The rollup's rows of an indicator over fresh days, as the live fact rows' columns."""
+    return (select(RollupRow.region_id, RollupRow.department_id, RollupRow.dim, RollupRow.num,
+                   RollupRow.den)
+            .where(RollupRow.indicator == indicator.key, RollupRow.dimension == (dimension or ""),
+                   RollupRow.day.in_(days),
+                   RollupRow.counts_from.is_(None) | (RollupRow.counts_from <= now)))
