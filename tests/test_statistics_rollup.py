@@ -5,6 +5,7 @@ PostgreSQL."""
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from models.statistics.rollup import RollupDay, RollupRow
@@ -13,10 +14,18 @@ from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Unit, local_period
 from tasks.statistics.rollup import days_to_roll, mark_all, roll_day, rollable, split
-from tests.statistics_centre import DAY, NOW, at
-from tests.test_statistics import TZ, centre, stats_of  # noqa: F401 - the fixture
+from tests.statistics_centre import DAY, NOW, at, build
+from tests.test_statistics import TZ, stats_of
 
 WEEK = (DAY, DAY + timedelta(days=6))
+
+
+@pytest.fixture
+def centre(db_url):
+    with session_scope(db_url) as session:
+        made = build(session)
+        return {code: r.id for code, r in made["regions"].items()} | {
+            code: d.id for code, d in made["departments"].items()}
 
 
 def snapshot(session, centre, first: date, last: date, now=NOW) -> dict:
@@ -110,3 +119,13 @@ def test_only_period_indicators_are_rolled(db_url, centre):
     # Every other indicator has rows; the centre has no surveys, so their figure has none.
     assert {i.key for i in indicators().indicators if rollable(i)} - rolled == {
         "survey_satisfaction"}
+
+
+@pytest.mark.parametrize("empty_db_url", ["sqlite", "postgresql"], indirect=True)
+def test_the_hourly_flow_rolls_the_oldest_days_first(db_url, centre, prefect_harness):
+    from flows.statistics_rollup import statistics_rollup
+
+    first = statistics_rollup(limit=3)
+    assert first["days"] == ["2025-09-29", "2025-09-30", "2025-10-01"] and first["rows"] > 0
+    assert fresh_days(db_url, DAY, DAY) == [DAY]
+    assert statistics_rollup(limit=1)["days"] == ["2025-10-02"]  # the next one not rolled

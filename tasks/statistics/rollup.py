@@ -157,7 +157,7 @@ def roll_day(session: Session, day: date, *, now: datetime, timezone: str) -> in
     session.execute(delete(RollupRow).where(RollupRow.day == day))
     period = Period(local_day_start(day, timezone), local_day_start(day + timedelta(1), timezone),
                     FOREVER, ANSWER_WITHIN_S)
-    exempt, written = exempted(session), 0
+    exempt = exempted(session)
     for indicator in indicators().indicators:
         if not rollable(indicator):
             continue
@@ -170,10 +170,10 @@ def roll_day(session: Session, day: date, *, now: datetime, timezone: str) -> in
                            func.sum(fact.c.num), func.sum(fact.c.den))
                     .where(*where)
                     .group_by(fact.c.region_id, fact.c.department_id, dim, fact.c.counts_from))
-            written += session.execute(insert(RollupRow).from_select(
+            session.execute(insert(RollupRow).from_select(
                 ["day", "indicator", "dimension", "region_id", "department_id", "dim",
-                 "counts_from", "num", "den"], rows)).rowcount
-    return written
+                 "counts_from", "num", "den"], rows))
+    return session.scalar(select(func.count()).where(RollupRow.day == day))
 
 
 # -- reading -------------------------------------------------------------------------------
