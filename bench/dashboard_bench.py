@@ -3,6 +3,7 @@ indicator SQL of the same figures, in the same run.
 
     .venv/bin/python bench/dashboard_bench.py [--tickets 1000000] [--rounds 3]
         [--keep bench.db | --database-url postgresql+psycopg://... [--reuse]] [--no-report]
+        [--no-rollup]
 
 Builds a database (a fresh SQLite file unless --database-url names an empty one; bulk INSERTs,
 COPY on PostgreSQL): the demo centre's organisation, then `tickets` tickets spread over the past
@@ -10,8 +11,9 @@ year, each with a reply clock (met or not), a department step (done) and, for a 
 callback; fault tickets on one of 3,000 lines; and one call record per ticket. Then, per
 indicator, p50/p95 over every drill level (province, city, county, department) and period picker
 (今日, 昨日, 本周, 本月) of the page (HTTP, the portal app in process), of Statistics.figures
-(what the page computes) and of the bare grouped SQL, taken in one loop, and page/bare at p95.
-Times the province's daily report too.
+(what the page computes, the past days from the daily rollup) and of the bare grouped fact SQL
+(every day scanned live), taken in one loop, and page/bare at p95. First rolls the year up as the
+hourly flow does (timed), unless --no-rollup. Times the province's daily report too.
 """
 
 import argparse
@@ -28,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 import pendulum
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,6 +47,7 @@ from tasks.demo.seed import seed_demo  # noqa: E402
 from tasks.statistics.aggregations import indicators  # noqa: E402
 from tasks.statistics.figures import Statistics, Unit, local_period  # noqa: E402
 from tasks.statistics.reports import reports, to_pdf, write_scope  # noqa: E402
+from tasks.statistics.rollup import days_to_roll, mark_all, roll_day  # noqa: E402
 from tasks.tickets.calendar_store import load_work_calendar  # noqa: E402
 from tasks.tickets.rule_store import ensure_default_rules, load_rules  # noqa: E402
 
@@ -145,6 +148,26 @@ def periods(today) -> dict[str, tuple]:
             "last month": (last_month_end.replace(day=1), last_month_end)}
 
 
+def bare_sql(stats: Statistics, indicator, period, unit: Unit):
+    """The indicator's facts for the period, all scanned live, grouped as the figures group."""
+    fact, where = stats._facts(indicator, period, unit, None)
+    return (select(fact.c.region_id, fact.c.department_id, fact.c.dim, func.sum(fact.c.num),
+                   func.sum(fact.c.den)).where(*where)
+            .group_by(fact.c.region_id, fact.c.department_id, fact.c.dim))
+
+
+def roll_up(url: str, now) -> None:
+    """Every closed day, each in its own transaction, as flows/statistics_rollup.py does."""
+    started = time.perf_counter()
+    with session_scope(url) as session:
+        days = days_to_roll(session, now=now, timezone="Asia/Shanghai")
+    for day in days:
+        with session_scope(url) as session:
+            roll_day(session, day, now=now, timezone="Asia/Shanghai")
+    seconds = time.perf_counter() - started
+    print(f"rolled {len(days)} days up in {seconds:.0f} s ({seconds / max(1, len(days)):.2f} s a day)")
+
+
 def measure(client, url: str, admin_id: int, key: str, units: dict[str, Unit], spans: dict,
             now, rounds: int) -> tuple[list[float], list[float], list[float]]:
     """(page, figures, bare SQL) timings of one indicator over every drill level and period
@@ -158,7 +181,7 @@ def measure(client, url: str, admin_id: int, key: str, units: dict[str, Unit], s
                 period = local_period(first, last, "Asia/Shanghai", now)
                 path = f"/dashboard?indicator={key}&unit={unit.code}&start={first}&end={last}"
                 client.get(path).raise_for_status()  # warm: compiled statements, caches
-                grouped = stats.grouped(indicator, period, unit, None)
+                grouped = bare_sql(stats, indicator, period, unit)
                 for _ in range(rounds):
                     page += timed(partial(client.get, path), 1)
                     figures += timed(partial(stats.figures, indicator, period, unit), 1)
@@ -189,6 +212,8 @@ def main() -> None:
     parser.add_argument("--keep", help="a SQLite file: built if missing, else reused")
     parser.add_argument("--reuse", action="store_true", help="--database-url is built already")
     parser.add_argument("--no-report", action="store_true", help="skip the daily report's run")
+    parser.add_argument("--no-rollup", action="store_true",
+                        help="every day live, as before the rollup (the page's own queries)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="gridline-dashboard-bench-"))
     url = args.database_url or f"sqlite:///{args.keep or folder / 'bench.db'}"
@@ -199,6 +224,11 @@ def main() -> None:
         print(f"built {args.tickets:,} tickets in {time.perf_counter() - started:.0f} s")
     now = pendulum.now("UTC")
     today = now.in_timezone("Asia/Shanghai").date()
+    if args.no_rollup:
+        with session_scope(url) as session:
+            mark_all(session.connection())
+    else:
+        roll_up(url, now)
     with session_scope(url) as session:
         admin = session.scalar(select(Staff).join(Department).join(Region).where(
             Region.parent_id.is_(None), Staff.role == "admin"))

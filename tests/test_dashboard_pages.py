@@ -112,3 +112,28 @@ def test_submit_and_send_back_on_the_approval_page(portal, centre):
     assert table(overview, "units") == [["江苏省", "待上报"], ["南京市", "待上报"], ["苏州市", "待上报"]]
     suzhou = login(portal, "B-SUP")
     assert suzhou.get(page).status_code == 404
+
+
+def test_a_period_of_days_has_its_trend_day_by_day(portal, centre, db_url):
+    import json
+
+    from tasks.statistics.rollup import roll_day
+    from tests.statistics_centre import DAY as FIRST
+    from tests.statistics_centre import NOW
+
+    admin = login(portal, "P-ADM")
+    week = "start=2025-09-29&end=2025-10-01"
+
+    def trend(query: str) -> dict:
+        page = admin.get(f"/dashboard?{query}").text
+        return json.loads(re.search(r'id="trend-data">(.*?)</script>', page, re.S).group(1))
+
+    live = trend(f"indicator=step_handling&{week}")
+    # 09-29: nothing done; 09-30: the hand count's 260 minutes over 7 steps; 10-01: one of 40.
+    assert (live["labels"], live["values"]) == (["09-29", "09-30", "10-01"], [None, 260 / 7, 40])
+    assert trend(f"indicator=ticket_volume&{week}")["values"] == [1, 5, 0]
+    with session_scope(db_url) as session:  # the middle day from the rollup, the rest live
+        roll_day(session, FIRST, now=NOW, timezone="Asia/Shanghai")
+    assert trend(f"indicator=step_handling&{week}")["values"] == live["values"]
+    assert trend(f"indicator=overdue_now&{week}")["labels"] == []  # the state now: no days
+    assert trend(f"indicator=ticket_volume&{DAY}")["labels"] == []  # one day: no trend

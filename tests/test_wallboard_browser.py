@@ -64,7 +64,7 @@ def test_the_wallboard_follows_the_centre_without_reload(board_url, db_url):
         browser.close()
 
 
-def test_the_dashboard_draws_its_chart(board_url):
+def test_the_dashboard_draws_its_charts(board_url):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(**CHROMIUM)
         page = browser.new_page()
@@ -74,4 +74,8 @@ def test_the_dashboard_draws_its_chart(board_url):
         page.goto(f"{board_url}/dashboard?start=2025-09-30&end=2025-09-30")
         drawn = page.evaluate("() => Chart.getChart('chart').data.datasets[0].data")
         assert (drawn, failed) == ([4, 1], [])
+        page.goto(f"{board_url}/dashboard?start=2025-09-29&end=2025-10-01")  # and its trend
+        line = page.evaluate("() => [Chart.getChart('trend').config.type,"
+                             " Chart.getChart('trend').data.datasets[0].data]")
+        assert (line, failed) == (["line", [1, 5, 0]], [])
         browser.close()

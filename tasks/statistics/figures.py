@@ -6,10 +6,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property
 
-from sqlalchemy import Select, String, cast, func, select, union_all
+from sqlalchemy import Date, Select, String, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from models.core.days import local_day_start
+from models.core.days import local_date, local_day_start
 from models.core.enums import AreaKind, Channel, TicketType
 from models.core.errors import InputError
 from models.org.organisation import Department, Region, Staff
@@ -18,12 +18,13 @@ from models.tickets.ticket import Ticket
 from tasks.core.settings import get_settings
 from tasks.org.scope import CENTRE_ROLES
 from tasks.statistics.aggregations import ANSWER_WITHIN_S, Period, exempted, facts
-from tasks.statistics.rollup import rollable, rolled_rows, split
+from tasks.statistics.rollup import day_parts, rollable, rolled_rows, split
 
 DIMENSION_LABELS = {"type": "工单类型", "channel": "渠道", "clock": "期限类别", "step": "环节",
                     "area": "供电区域", "group": "业务组"}
 ENUM_LABELS = {"type": TicketType, "channel": Channel, "area": AreaKind}
 TICKET_LIST_LIMIT = 500
+TREND_DAYS = 92  # a quarter, day by day
 
 
 class Tree:
@@ -202,6 +203,34 @@ class Statistics:
         for row in [total, *ordered, *shown]:
             row.value = figure(indicator.kind, row.num, row.den)
         return Figures(indicator, unit, self.breadcrumb(unit), ordered, total, dimension, shown)
+
+    def trend(self, indicator: Indicator, period: Period, unit: Unit | None = None
+              ) -> list[tuple[date, float | None]]:
+        """The figure of the unit day by day over the period (the dashboard's trend line); none
+        for the state now (overdue) or a period of more than TREND_DAYS."""
+        unit = unit or self.home
+        self.check(unit)
+        timezone = get_settings().timezone
+        if not (self.sees(indicator) and rollable(indicator)) \
+                or period.end - period.start > timedelta(days=TREND_DAYS):
+            return []
+        days, live = split(self.session, period, timezone=timezone)
+        parts = []
+        for part in (one for piece in live for one in day_parts(piece, timezone=timezone)):
+            fact, where = facts(indicator, replace(part, department_region=unit.region_id),
+                                None, self.exempt)
+            parts.append(select(literal(local_date(part.start, timezone), Date()).label("day"),
+                                fact.c.region_id, fact.c.department_id, fact.c.dim,
+                                fact.c.num, fact.c.den).where(*where))
+        if days:
+            parts.append(rolled_rows(indicator, None, days, period.now, by_day=True))
+        rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        sums = {day: (num, den) for day, num, den in self.session.execute(
+            select(rows.c.day, func.sum(rows.c.num), func.sum(rows.c.den))
+            .where(*self._where(rows.c, indicator, unit)).group_by(rows.c.day))}
+        return [(part_day, figure(indicator.kind, *(float(v or 0) for v in sums.get(part_day, (0, 0)))))
+                for part_day in (local_date(p.start, timezone)
+                                 for p in day_parts(period, timezone=timezone))]
 
     def _child_rows(self, indicator: Indicator, unit: Unit):
         if indicator.subject == Subject.call or unit.department_id is not None:

@@ -204,10 +204,22 @@ def split(session: Session, period: Period, *, timezone: str) -> tuple[list[date
     return sorted(fresh), live
 
 
-def rolled_rows(indicator: Indicator, dimension: str | None, days: list[date], now: datetime):
-    """The rollup's rows of an indicator over fresh days, as the live fact rows' columns."""
-    return (select(RollupRow.region_id, RollupRow.department_id, RollupRow.dim, RollupRow.num,
-                   RollupRow.den)
+def day_parts(period: Period, *, timezone: str) -> list[Period]:
+    """The period cut at each local midnight."""
+    parts, start = [], period.start
+    while start < period.end:
+        end = min(period.end, local_day_start(local_date(start, timezone) + timedelta(1), timezone))
+        parts.append(replace(period, start=start, end=end))
+        start = end
+    return parts
+
+
+def rolled_rows(indicator: Indicator, dimension: str | None, days: list[date], now: datetime,
+                *, by_day: bool = False):
+    """The rollup's rows of an indicator over fresh days, as the live fact rows' columns (the
+    day first, `by_day`)."""
+    return (select(*[RollupRow.day] * by_day, RollupRow.region_id, RollupRow.department_id,
+                   RollupRow.dim, RollupRow.num, RollupRow.den)
             .where(RollupRow.indicator == indicator.key, RollupRow.dimension == (dimension or ""),
                    RollupRow.day.in_(days),
                    RollupRow.counts_from.is_(None) | (RollupRow.counts_from <= now)))

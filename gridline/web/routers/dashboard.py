@@ -75,8 +75,12 @@ def dashboard(request: Request, session: Db, me: Me, portal: Site, indicator: st
     chart = {"labels": [r.label for r in figures.rows],
              "values": [r.value for r in figures.rows], "label": view.indicator.label,
              "ratio": view.indicator.kind == "ratio"}
+    # Day by day, for a period of days: the same figure as the total, per day.
+    days = view.stats.trend(view.indicator, view.period, view.unit) if view.last > view.first else []
+    trend = {"labels": [d.strftime("%m-%d") for d, _ in days], "values": [v for _, v in days],
+             "label": view.indicator.label, "ratio": chart["ratio"]}
     return portal.page(request, "dashboard.html", me, view=view, figures=figures, listed=listed,
-                       shown=shown, chart=chart, dimension_labels=DIMENSION_LABELS)
+                       shown=shown, chart=chart, trend=trend, dimension_labels=DIMENSION_LABELS)
 
 
 @router.get("/dashboard/tickets")
