@@ -326,7 +326,11 @@ def start_tickets(n: int) -> list[str]:
 def resume_bare(run_id: str) -> None:
     from prefect.flow_runs import resume_flow_run
 
-    resume_flow_run(run_id, run_input={"result": "ok"})
+    try:
+        resume_flow_run(run_id, run_input={"result": "ok"})
+    except RuntimeError as exc:  # Paused a moment before its input schema is stored: next poll
+        if "schema not found" not in str(exc):
+            raise
 
 
 def resume_ticket(run_id: str) -> None:

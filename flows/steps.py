@@ -62,9 +62,13 @@ def resume(run_id: UUID, data: dict) -> bool:
                 return False
             if state is not None and state.is_paused():
                 # The client's own call: prefect.flow_runs.resume_flow_run reads the run again.
-                # Refused (timed out, resumed meanwhile): the reconciler's business too.
-                return client.resume_flow_run(run_id, run_input=data).status \
-                    != SetStateStatus.REJECT
+                answer = client.resume_flow_run(run_id, run_input=data)
+                if answer.status != SetStateStatus.REJECT:
+                    return True
+                # Paused a moment before its form's schema is stored: ask again. Refused for
+                # another reason (timed out, resumed meanwhile): the reconciler's business too.
+                if "schema not found" not in (getattr(answer.details, "reason", "") or ""):
+                    return False
             if state is None or state.is_final() or time.monotonic() > deadline:
                 return False
             time.sleep(0.5)  # still on its way to the wait (a re-run takes a few seconds)

@@ -226,6 +226,25 @@ def test_an_upheld_indicator_appeal_takes_its_tickets_out_of_the_figure_everywhe
         assert caught.value.zh == "以下工单不在本单位该月的“按时办结率”统计中：Q007"
 
 
+def test_an_upheld_indicator_appeal_is_seen_at_once_on_rolled_up_days(centre):
+    from tasks.statistics.rollup import roll_day, split
+
+    with session_scope(centre) as session:
+        _clocks(session)
+    for day in (date(2026, 8, 1) + timedelta(days=n) for n in range(31)):
+        with session_scope(centre) as session:  # August from the daily rollup
+            roll_day(session, day, now=SCORED_AT, timezone=TZ)
+    with session_scope(centre) as session:
+        august = local_period(date(2026, 8, 1), date(2026, 8, 31), TZ, SCORED_AT)
+        assert len(split(session, august, timezone=TZ)[0]) == 31
+        assert (_on_time(session, "NJ-SUP"), _on_time(session, "SUP")) == ("71.4%", "62.5%")
+        decided = indicator_appeals.decide(session, _staff(session, "NJ-SUP"), _file(session),
+                                           True, "予以剔除", now=local(2026, 10, 8, 9), timezone=TZ)
+        assert decided.corrected == "100.0%"
+    with session_scope(centre) as session:
+        assert (_on_time(session, "NJ-SUP"), _on_time(session, "SUP")) == ("100.0%", "83.3%")
+
+
 def test_an_indicator_appeal_is_refused_tickets_outside_its_figure_and_a_rejected_one_changes_nothing(
         centre):
     with session_scope(centre) as session:

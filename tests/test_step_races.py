@@ -165,3 +165,26 @@ def completions(url: str, number: str) -> int:
         ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == number))
         return session.scalar(select(func.count()).select_from(Event).where(
             Event.ticket_id == ticket_id, Event.kind.in_(("step_done", "returned"))))
+
+
+def test_a_step_done_on_a_ticket_of_a_rolled_up_day_makes_that_day_live_again(centre, capsys):
+    from models.core.days import local_day_start
+    from tasks.statistics.figures import local_period
+    from tasks.statistics.rollup import roll_day, split
+
+    number, (first, _) = waiting_suggestion(capsys, centre)
+    now, zone = pendulum.now("UTC"), "Asia/Shanghai"
+    yesterday = now.in_timezone(zone).date() - timedelta(days=1)
+    with session_scope(centre) as session:  # a ticket of yesterday, still waiting
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+        ticket.received_at = local_day_start(yesterday, zone) + timedelta(hours=10)
+    with session_scope(centre) as session:
+        roll_day(session, yesterday, now=now, timezone=zone)
+
+    def fresh() -> list:
+        with session_scope(centre) as session:
+            return split(session, local_period(yesterday, yesterday, zone, now), timezone=zone)[0]
+
+    assert fresh() == [yesterday]
+    complete_step(number, "handle", REPLY, first)
+    assert fresh() == []

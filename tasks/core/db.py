@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.core.paths import MIGRATIONS_DIR
 from tasks.core.settings import get_settings
-from tasks.statistics.rollup import note_flush
+from tasks.statistics.rollup import forget_on_rollback, mark_before_commit, note_flush
 
 # Every session, wherever it is made: a write marks the rollup's days its facts fall on stale.
 event.listen(Session, "after_flush", note_flush)
+event.listen(Session, "before_commit", mark_before_commit)
+event.listen(Session, "after_soft_rollback", forget_on_rollback)
 
 
 @lru_cache(maxsize=8)

@@ -22,7 +22,7 @@ from tasks.org.scope import SUPERVISING_ROLES, region_subtree
 from tasks.quality.files import QUALITY_DIR, indicator_rules
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Statistics, Unit, local_period, shown
-from tasks.statistics.rollup import mark_stale
+from tasks.statistics.rollup import Touched, mark_now
 from tasks.tickets.calendar_store import centre_calendar
 
 MAX_TICKETS = 200
@@ -178,7 +178,7 @@ def decide(session: Session, staff: Staff, appeal: IndicatorAppeal, upheld: bool
     session.refresh(appeal)
     if not won:
         raise InputError("appeal", "该申诉已处理", "already decided")
-    mark_stale(session, appeals=[appeal.id])  # before the corrected figure is read
+    mark_now(session, Touched(appeals={appeal.id}))  # before the corrected figure is read
     indicator = indicators().get(appeal.indicator)
     if upheld:  # the figure as every screen now shows it, the tickets taken out
         _, _, appeal.corrected = _figure(session, appeal.filed_by, indicator,

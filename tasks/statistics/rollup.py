@@ -1,15 +1,15 @@
 """The daily rollup (models/statistics/rollup.py): rolling closed days, marking them stale on
 write, and telling a period's figures which of its days to read from it.
 
-A day's rows are what its facts said when it was rolled. Every flush that touches a ticket, a
+A day's rows are what its facts said when it was rolled. A transaction that writes a ticket, a
 step, a clock, a survey or an appeal marks the local days those tickets' facts fall on stale (the
-ticket's day of receipt, its steps' days of completion, its surveys' days), in the same
-transaction; a stale day is read live until the hourly flow rolls it again. Rolling a day first
-sets it not stale, which waits for any writer that marked it, so a write is either seen by the
-roll or marks the day stale again after it."""
+ticket's day of receipt, its steps' days of completion, its surveys' days) just before it
+commits; a stale day is read live until the hourly flow rolls it again. Rolling a day first sets
+it not stale, which waits for any writer that marked it, so a write is either seen by the roll
+or marks the day stale again after it."""
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 
@@ -60,9 +60,92 @@ def rollable(indicator: Indicator) -> bool:
 
 # -- writes mark days stale ----------------------------------------------------------------
 
+@dataclass
+class Touched:
+    """What a transaction's flushes wrote that the rollup's days depend on."""
+
+    tickets: set[int] = field(default_factory=set)
+    new_faults: set[int] = field(default_factory=set)
+    appeals: set[int] = field(default_factory=set)
+    moved: bool = False  # a department moved to another region: its steps' rows say the old
+
+    def __bool__(self) -> bool:
+        return bool(self.tickets or self.appeals or self.moved)
+
+
+def _touched(session: Session) -> Touched:
+    return session.info.setdefault("rollup_touched", Touched())
+
+
+def note_flush(session: Session, _context) -> None:
+    """After each flush, remember what it wrote (an after_flush hook on every Session,
+    tasks/core/db.py); the days are marked once, just before the commit."""
+    touched = _touched(session)
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Ticket):
+            touched.tickets.add(row.id)
+            if row in session.new and row.type == TicketType.fault_repair:
+                touched.new_faults.add(row.id)
+        elif isinstance(row, (Step, TicketClock, Survey)) and row.ticket_id is not None:
+            touched.tickets.add(row.ticket_id)
+        elif isinstance(row, IndicatorAppeal):
+            touched.appeals.add(row.id)
+        elif isinstance(row, Department) and row not in session.new:
+            touched.moved = touched.moved or inspect(row).attrs.region_id.history.has_changes()
+
+
+def mark_stale(session: Session, *, tickets: Iterable[int] = (),
+               appeals: Iterable[int] = ()) -> None:
+    """For writes no flush shows (UPDATE statements): marked with the rest at the commit."""
+    touched = _touched(session)
+    touched.tickets.update(tickets)
+    touched.appeals.update(appeals)
+
+
+def mark_before_commit(session: Session) -> None:
+    """Mark the days of what the transaction wrote stale, in day order and once: a marked day's
+    row stays locked until the commit, so a roll of that day waits for it and then sees the
+    write, and two writers take the rows in the same order (no deadlock)."""
+    session.flush()
+    touched = session.info.pop("rollup_touched", None)
+    if touched:
+        mark_now(session, touched)
+
+
+def forget_on_rollback(session: Session, previous) -> None:
+    """The whole transaction rolled back: nothing it wrote stays (a savepoint's rollback keeps
+    the rest; what it undid is marked anyway, which costs a roll, never a wrong figure)."""
+    if previous.parent is None:
+        session.info.pop("rollup_touched", None)
+
+
+def mark_now(session: Session, touched: Touched) -> None:
+    """Mark at once: for a reader in the same transaction (an upheld appeal's corrected figure)."""
+    connection, timezone = session.connection(), get_settings().timezone
+    if touched.moved:
+        mark_all(connection)
+    tickets = set(touched.tickets)
+    if touched.appeals:
+        tickets.update(connection.scalars(select(appeal_tickets.c.ticket_id).where(
+            appeal_tickets.c.appeal_id.in_(sorted(touched.appeals)))))
+    if not tickets:
+        return
+    ids = sorted(tickets)
+    instants = union_all(
+        select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
+        select(Step.completed_at).where(Step.ticket_id.in_(ids), Step.completed_at.is_not(None)),
+        select(Survey.created_at).where(Survey.ticket_id.in_(ids)))
+    days = {local_date(at, timezone) for (at,) in connection.execute(instants)}
+    # A fault reported late (received on a past day) may make the next 30 days' faults repeats.
+    for (received,) in connection.execute(select(Ticket.received_at).where(
+            Ticket.id.in_(sorted(touched.new_faults)))):
+        first = local_date(received, timezone)
+        days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
+    mark_days(connection, days, timezone=timezone)
+
+
 def mark_days(connection: Connection, days: Iterable[date], *, timezone: str) -> None:
-    """Mark closed days stale (today is never rolled yet). In day order, so two writers take
-    the rows' locks in the same order."""
+    """Mark closed days stale (today is never rolled yet), in day order."""
     today = local_date(datetime.now(UTC), timezone)
     past = sorted({d for d in days if d < today})
     if not past:
@@ -73,64 +156,9 @@ def mark_days(connection: Connection, days: Iterable[date], *, timezone: str) ->
                                                        set_={"stale": True}))
 
 
-def mark_tickets(connection: Connection, ticket_ids: Iterable[int], *, timezone: str,
-                 new_faults: Iterable[int] = ()) -> None:
-    """The days these tickets' facts fall on become stale; a fault reported late (received on a
-    past day) may make the faults of the 30 days after it repeats."""
-    ids = sorted(set(ticket_ids))
-    if not ids:
-        return
-    instants = union_all(
-        select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
-        select(Step.completed_at).where(Step.ticket_id.in_(ids), Step.completed_at.is_not(None)),
-        select(Survey.created_at).where(Survey.ticket_id.in_(ids)))
-    days = {local_date(at, timezone) for (at,) in connection.execute(instants)}
-    for (received,) in connection.execute(select(Ticket.received_at).where(
-            Ticket.id.in_(sorted(set(new_faults))))):
-        first = local_date(received, timezone)
-        days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
-    mark_days(connection, days, timezone=timezone)
-
-
-def mark_stale(session: Session, *, tickets: Iterable[int] = (), appeals: Iterable[int] = (),
-               new_faults: Iterable[int] = ()) -> None:
-    """For writes the flush hook does not see (UPDATE statements): their tickets' days, or the
-    days of the tickets an appeal names, are stale from here on."""
-    connection, tickets = session.connection(), set(tickets)
-    if appeals := sorted(set(appeals)):
-        tickets.update(connection.scalars(select(appeal_tickets.c.ticket_id).where(
-            appeal_tickets.c.appeal_id.in_(appeals))))
-    mark_tickets(connection, tickets, timezone=get_settings().timezone, new_faults=new_faults)
-
-
 def mark_all(connection: Connection) -> None:
-    """Every rolled day (a department moved to another region: its steps' rows say the old)."""
+    """Every rolled day stale."""
     connection.execute(RollupDay.__table__.update().values(stale=True))
-
-
-def note_flush(session: Session, _context) -> None:
-    """After each flush: mark the days the flushed rows' facts fall on (an after_flush hook on
-    every Session, tasks/core/db.py). UPDATE statements call mark_stale themselves."""
-    tickets, new_faults, appeals, moved = set(), set(), set(), False
-    for row in chain(session.new, session.dirty, session.deleted):
-        if isinstance(row, Ticket):
-            tickets.add(row.id)
-            if row in session.new and row.type == TicketType.fault_repair:
-                new_faults.add(row.id)
-        elif isinstance(row, (Step, TicketClock, Survey)) and row.ticket_id is not None:
-            tickets.add(row.ticket_id)
-        elif isinstance(row, IndicatorAppeal):
-            appeals.add(row.id)
-        elif isinstance(row, Department) and row not in session.new:
-            moved = moved or _region_changed(row)
-    if moved:
-        mark_all(session.connection())
-    if tickets or appeals:
-        mark_stale(session, tickets=tickets, appeals=appeals, new_faults=new_faults)
-
-
-def _region_changed(department: Department) -> bool:
-    return inspect(department).attrs.region_id.history.has_changes()
 
 
 # -- rolling -------------------------------------------------------------------------------
