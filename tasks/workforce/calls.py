@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pendulum
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from models.core.errors import input_error
@@ -57,8 +57,8 @@ def import_calls(session: Session, rows: Iterator[tuple[int, dict]], timezone: s
                                       .where(CallRecord.call_id.in_(ids[chunk:chunk + 500]))))
     fresh = [r for r in good if r.call_id not in stored]
     report.duplicates += len(good) - len(fresh)
-    session.add_all(CallRecord(**r.model_dump()) for r in fresh)
-    session.flush()
+    if fresh:  # one executemany, no objects: an export has many thousands of rows
+        session.execute(insert(CallRecord), [r.model_dump() for r in fresh])
     report.added = len(fresh)
     return report
 
