@@ -77,9 +77,11 @@ def generate(groups: int, first: date, last: date, *, scale: float = 1.0, seed: 
 
 
 def records(histories: dict[str, History], tz: str = "Asia/Shanghai", seed: int = 95598,
-            handle_s: Mapping[str, float] | None = None) -> Iterator[dict[str, str]]:
+            handle_s: Mapping[str, float] | None = None,
+            abandon_after_s: float = 60) -> Iterator[dict[str, str]]:
     """The histories as individual call records, in the import file's columns; `handle_s` gives
-    a group's mean talk plus wrap-up seconds (else HANDLE_S)."""
+    a group's mean talk plus wrap-up seconds (else HANDLE_S). Waits are 12 s on average; half
+    the callers who wait `abandon_after_s` or longer hang up."""
     rng = np.random.default_rng(seed)
     zone = ZoneInfo(tz)
     for name, history in histories.items():
@@ -90,7 +92,7 @@ def records(histories: dict[str, History], tz: str = "Asia/Shanghai", seed: int 
                 start = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(minutes=30 * slot)
                 for k in range(int(n)):
                     wait = float(rng.exponential(12))
-                    answered = wait < 60 or rng.random() < 0.5
+                    answered = wait < abandon_after_s or rng.random() < 0.5
                     yield {
                         "call_id": f"{name}-{day:%Y%m%d}-{slot:02d}-{k}",
                         "offered_at": (start + timedelta(seconds=float(rng.uniform(0, 1800)))).isoformat(),
