@@ -13,7 +13,7 @@ from gridline.cli.common import echo_json, local_date, local_iso, parse_instant
 from models.core.errors import InputError
 from tasks.core.db import session_scope
 from tasks.core.settings import get_settings
-from tasks.workforce.alerts import indicator_alert, record_reading, staffing_alerts
+from tasks.workforce.alerts import record_live, staffing_alerts
 from tasks.workforce.calls import import_calls, read_rows
 from tasks.workforce.handover import hand_over, latest_change
 from tasks.workforce.planning import GroupPlan, make_plan, store_plan
@@ -192,14 +192,11 @@ def calls_live(group: str = typer.Option(..., help="business group"),
         raise InputError("indicator", "请至少给出一个指标", "give --queue-length or --answer-rate")
     if answer_rate is not None and not 0 <= answer_rate <= 1:
         raise InputError("answer_rate", "接通率须在 0 到 1 之间", "answer rate must be 0-1")
-    levels = {}
     with session_scope() as session:
-        for indicator, value in readings.items():
-            reading = record_reading(session, group=group, indicator=indicator, value=value,
-                                     at=moment)
-            level = indicator_alert(session, reading, config=config, now=moment,
-                                    timezone=settings.timezone)
-            levels[indicator] = level and {"level": level.level, "label": level.label}
+        levels = {indicator: level and {"level": level.level, "label": level.label}
+                  for indicator, level in record_live(session, group=group, readings=readings,
+                                                      at=moment, config=config,
+                                                      timezone=settings.timezone).items()}
     if as_json:
         echo_json(levels)
         return

@@ -38,6 +38,7 @@ from models.statistics.indicators import Indicator
 from models.statistics.rollup import RollupDay, RollupRow
 from models.surveys.tables import Survey
 from models.tickets.ticket import Step, Ticket, TicketClock
+from models.workforce.tables import CallRecord
 from tasks.core.settings import get_settings
 from tasks.statistics.aggregations import (
     ANSWER_WITHIN_S,
@@ -67,10 +68,11 @@ class Touched:
     tickets: set[int] = field(default_factory=set)
     new_faults: set[int] = field(default_factory=set)
     appeals: set[int] = field(default_factory=set)
+    instants: set[datetime] = field(default_factory=set)  # of rows of no ticket: calls
     moved: bool = False  # a department moved to another region: its steps' rows say the old
 
     def __bool__(self) -> bool:
-        return bool(self.tickets or self.appeals or self.moved)
+        return bool(self.tickets or self.appeals or self.instants or self.moved)
 
 
 def _touched(session: Session) -> Touched:
@@ -90,16 +92,20 @@ def note_flush(session: Session, _context) -> None:
             touched.tickets.add(row.ticket_id)
         elif isinstance(row, IndicatorAppeal):
             touched.appeals.add(row.id)
+        elif isinstance(row, CallRecord):
+            touched.instants.add(row.offered_at)
         elif isinstance(row, Department) and row not in session.new:
             touched.moved = touched.moved or inspect(row).attrs.region_id.history.has_changes()
 
 
-def mark_stale(session: Session, *, tickets: Iterable[int] = (),
-               appeals: Iterable[int] = ()) -> None:
-    """For writes no flush shows (UPDATE statements): marked with the rest at the commit."""
+def mark_stale(session: Session, *, tickets: Iterable[int] = (), appeals: Iterable[int] = (),
+               instants: Iterable[datetime] = ()) -> None:
+    """For writes no flush shows (UPDATE statements, bulk inserts): marked with the rest at the
+    commit."""
     touched = _touched(session)
     touched.tickets.update(tickets)
     touched.appeals.update(appeals)
+    touched.instants.update(instants)
 
 
 def mark_before_commit(session: Session) -> None:
@@ -124,23 +130,21 @@ def mark_now(session: Session, touched: Touched) -> None:
     connection, timezone = session.connection(), get_settings().timezone
     if touched.moved:
         mark_all(connection)
-    tickets = set(touched.tickets)
+    days, tickets = {local_date(at, timezone) for at in touched.instants}, set(touched.tickets)
     if touched.appeals:
         tickets.update(connection.scalars(select(appeal_tickets.c.ticket_id).where(
             appeal_tickets.c.appeal_id.in_(sorted(touched.appeals)))))
-    if not tickets:
-        return
-    ids = sorted(tickets)
-    instants = union_all(
-        select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
-        select(Step.completed_at).where(Step.ticket_id.in_(ids), Step.completed_at.is_not(None)),
-        select(Survey.created_at).where(Survey.ticket_id.in_(ids)))
-    days = {local_date(at, timezone) for (at,) in connection.execute(instants)}
-    # A fault reported late (received on a past day) may make the next 30 days' faults repeats.
-    for (received,) in connection.execute(select(Ticket.received_at).where(
-            Ticket.id.in_(sorted(touched.new_faults)))):
-        first = local_date(received, timezone)
-        days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
+    if ids := sorted(tickets):
+        days.update(local_date(at, timezone) for (at,) in connection.execute(union_all(
+            select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
+            select(Step.completed_at).where(Step.ticket_id.in_(ids),
+                                            Step.completed_at.is_not(None)),
+            select(Survey.created_at).where(Survey.ticket_id.in_(ids)))))
+    if touched.new_faults:  # reported late (on a past day): the next 30 days' faults may repeat it
+        for (received,) in connection.execute(select(Ticket.received_at).where(
+                Ticket.id.in_(sorted(touched.new_faults)))):
+            first = local_date(received, timezone)
+            days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
     mark_days(connection, days, timezone=timezone)
 
 

@@ -1,6 +1,7 @@
 """Multi-level workforce alerts through the outbox: planned staff below the requirement, and live
 indicators (queue length, answer rate) past their thresholds. Levels and recipients are settings."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -128,3 +129,15 @@ def indicator_alert(session: Session, reading: IndicatorReading, *, config: Work
                     "threshold": _shown(reading.indicator, level.threshold),
                     "advice": "请关注现场并及时调度。"})
     return level
+
+
+def record_live(session: Session, *, group: str, readings: Mapping[str, float], at: datetime,
+                config: WorkforceConfig, timezone: str) -> dict[str, AlertLevel | None]:
+    """A group's live readings at one moment, as the telephony reports them (`gridline calls
+    live`): each stored, and each past a configured level alerts its people."""
+    levels = {}
+    for indicator, value in readings.items():
+        reading = record_reading(session, group=group, indicator=indicator, value=value, at=at)
+        levels[indicator] = indicator_alert(session, reading, config=config, now=at,
+                                            timezone=timezone)
+    return levels

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from models.core.days import local_day_start
@@ -17,6 +17,7 @@ from models.workforce.calls import CallRow, column_name, parse_call_row
 from models.workforce.forecast import History
 from models.workforce.tables import CallRecord
 from tasks.core import spreadsheets
+from tasks.statistics.rollup import mark_stale
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -57,8 +58,9 @@ def import_calls(session: Session, rows: Iterator[tuple[int, dict]], timezone: s
                                       .where(CallRecord.call_id.in_(ids[chunk:chunk + 500]))))
     fresh = [r for r in good if r.call_id not in stored]
     report.duplicates += len(good) - len(fresh)
-    session.add_all(CallRecord(**r.model_dump()) for r in fresh)
-    session.flush()
+    if fresh:  # one executemany, no objects: an export has many thousands of rows
+        session.execute(insert(CallRecord), [r.model_dump() for r in fresh])
+        mark_stale(session, instants=[r.offered_at for r in fresh])  # past days' call figures
     report.added = len(fresh)
     return report
 
