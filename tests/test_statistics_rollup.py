@@ -129,3 +129,19 @@ def test_the_hourly_flow_rolls_the_oldest_days_first(db_url, centre, prefect_har
     assert first["days"] == ["2025-09-29", "2025-09-30", "2025-10-01"] and first["rows"] > 0
     assert fresh_days(db_url, DAY, DAY) == [DAY]
     assert statistics_rollup(limit=1)["days"] == ["2025-10-02"]  # the next one not rolled
+
+
+def test_calls_imported_for_a_rolled_day_count_at_once(db_url, centre):
+    from tasks.workforce.calls import import_calls
+
+    roll(db_url)
+    offered = indicators().get("calls_offered")
+    with session_scope(db_url) as session:
+        report = import_calls(session, iter([(2, {
+            "call_id": "late-1", "offered_at": "2025-09-30 11:00:00", "group": "居民",
+            "answered": "是", "wait_s": "5"})]), TZ)
+        assert report.added == 1
+    assert DAY not in fresh_days(db_url, *WEEK)
+    with session_scope(db_url) as session:
+        figure = stats_of(session, "P-ADM").figures(offered, local_period(DAY, DAY, TZ, NOW))
+        assert figure.total.value == 5  # the hand count's 4 calls, and the late one
