@@ -111,8 +111,12 @@ def mark_stale(session: Session, *, tickets: Iterable[int] = (), appeals: Iterab
 def mark_before_commit(session: Session) -> None:
     """Mark the days of what the transaction wrote stale, in day order and once: a marked day's
     row stays locked until the commit, so a roll of that day waits for it and then sees the
-    write, and two writers take the rows in the same order (no deadlock)."""
-    session.flush()
+    write, and two writers take the rows in the same order (no deadlock). A savepoint's commit
+    is not the transaction's: nothing yet."""
+    if session.in_nested_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what the commit would flush next, seen by note_flush first
     touched = session.info.pop("rollup_touched", None)
     if touched:
         mark_now(session, touched)
@@ -169,9 +173,11 @@ def mark_all(connection: Connection) -> None:
 
 def days_to_roll(session: Session, *, now: datetime, timezone: str) -> list[date]:
     """Closed days from the first ticket or call on, not rolled or stale, oldest first."""
-    first_seen = session.scalar(select(func.min(Ticket.received_at)))
-    if first_seen is None:
+    seen = [at for at in (session.scalar(select(func.min(Ticket.received_at))),
+                          session.scalar(select(func.min(CallRecord.offered_at)))) if at]
+    if not seen:
         return []
+    first_seen = min(seen)
     first, last = local_date(first_seen, timezone), local_date(now - GRACE, timezone) - timedelta(1)
     fresh = set(session.scalars(select(RollupDay.day).where(
         RollupDay.stale.is_(False), RollupDay.answer_within_s == ANSWER_WITHIN_S)))
