@@ -30,7 +30,7 @@ from functools import partial
 from pathlib import Path
 
 import pendulum
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -39,6 +39,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from gridline.web.app import create_app  # noqa: E402
 from models.core.enums import AreaKind, Channel, DepartmentKind, StepStatus, TicketType  # noqa: E402
 from models.org.organisation import Department, Region, Staff  # noqa: E402
+from models.statistics.rollup import RollupDay  # noqa: E402
 from models.tickets.ticket import Step, Ticket, TicketClock  # noqa: E402
 from models.workforce.tables import CallRecord  # noqa: E402
 from tasks.core.db import session_scope, upgrade_schema  # noqa: E402
@@ -47,7 +48,7 @@ from tasks.demo.seed import seed_demo  # noqa: E402
 from tasks.statistics.aggregations import indicators  # noqa: E402
 from tasks.statistics.figures import Statistics, Unit, local_period  # noqa: E402
 from tasks.statistics.reports import reports, to_pdf, write_scope  # noqa: E402
-from tasks.statistics.rollup import days_to_roll, mark_all, roll_day  # noqa: E402
+from tasks.statistics.rollup import days_to_roll, roll_day  # noqa: E402
 from tasks.tickets.calendar_store import load_work_calendar  # noqa: E402
 from tasks.tickets.rule_store import ensure_default_rules, load_rules  # noqa: E402
 
@@ -226,7 +227,7 @@ def main() -> None:
     today = now.in_timezone("Asia/Shanghai").date()
     if args.no_rollup:
         with session_scope(url) as session:
-            mark_all(session.connection())
+            session.execute(update(RollupDay).values(stale=True))
     else:
         roll_up(url, now)
     with session_scope(url) as session:

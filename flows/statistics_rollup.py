@@ -1,6 +1,6 @@
-"""The daily rollup of the statistics (docs/statistics.md, Daily rollup): every hour, the closed
-days not rolled yet or made stale by a write since, each in a transaction of its own, oldest
-first. The dashboard reads fresh days from it and the rest live, so a late run only slows it."""
+"""The daily rollup of the statistics (docs/statistics.md, Daily rollup): every ten minutes,
+the closed days not rolled yet or made stale by a write since, each in a transaction of its own,
+oldest first. The dashboard reads fresh days from it and the rest live, so a late run only slows it."""
 
 import pendulum
 from prefect import flow, get_run_logger

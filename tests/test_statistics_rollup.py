@@ -6,14 +6,14 @@ PostgreSQL."""
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models.statistics.rollup import RollupDay, RollupRow
 from models.tickets.ticket import Step, Ticket, TicketClock
 from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Unit, local_period
-from tasks.statistics.rollup import days_to_roll, mark_all, roll_day, rollable, split
+from tasks.statistics.rollup import days_to_roll, roll_day, rollable, split
 from tests.statistics_centre import DAY, NOW, at, build
 from tests.test_statistics import TZ, stats_of
 
@@ -86,7 +86,7 @@ def test_a_write_to_a_rolled_day_is_seen_at_once(db_url, centre):
         stats = stats_of(session, "P-ADM")
         assert stats.figures(get("reopen_rate"), local_period(DAY, DAY, TZ, NOW)).total.value == 1
     with session_scope(db_url) as session:
-        mark_all(session.connection())  # every day live: the reference
+        session.execute(update(RollupDay).values(stale=True))  # every day live: the reference
     with session_scope(db_url) as session:
         assert snapshot(session, centre, *WEEK) == stale
     roll(db_url)
@@ -145,3 +145,31 @@ def test_calls_imported_for_a_rolled_day_count_at_once(db_url, centre):
     with session_scope(db_url) as session:
         figure = stats_of(session, "P-ADM").figures(offered, local_period(DAY, DAY, TZ, NOW))
         assert figure.total.value == 5  # the hand count's 4 calls, and the late one
+
+
+def test_a_new_version_of_the_facts_rolls_every_day_again(db_url, centre, monkeypatch):
+    import tasks.statistics.rollup as rollup
+
+    roll(db_url)
+    monkeypatch.setattr(rollup, "FACTS_REVISION", rollup.FACTS_REVISION + 1)
+    assert fresh_days(db_url, *WEEK) == []  # counted by the old queries: not read
+    assert len(roll(db_url)) == 11
+
+
+def test_a_ticket_moved_to_another_day_leaves_both_days_stale(db_url, centre):
+    roll(db_url)
+    with session_scope(db_url) as session:
+        ticket = session.scalars(select(Ticket).where(Ticket.received_at >= at(9, 30, 0))
+                                 .order_by(Ticket.id)).first()
+        ticket.received_at = at(10, 3, 9)
+    assert fresh_days(db_url, *WEEK) == [DAY + timedelta(days=n) for n in (1, 2, 4, 5, 6)]
+
+
+def test_a_department_that_changes_kind_leaves_every_day_stale(db_url, centre):
+    from models.core.enums import DepartmentKind
+    from models.org.organisation import Department
+
+    roll(db_url)
+    with session_scope(db_url) as session:
+        session.get(Department, centre["A-MKT"]).kind = DepartmentKind.service_centre
+    assert fresh_days(db_url, *WEEK) == []

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column('day', sa.Date(), nullable=False),
         sa.Column('stale', sa.Boolean(), nullable=False),
         sa.Column('rolled_at', UTCDateTime(), nullable=True),
-        sa.Column('answer_within_s', sa.Double(), nullable=True),
+        sa.Column('version', sa.String(length=16), nullable=True),
         sa.PrimaryKeyConstraint('day', name=op.f('pk_stat_rollup_days')),
     )
     op.create_table(

@@ -20,8 +20,9 @@ class RollupDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     stale: Mapped[bool] = mapped_column(default=True)
     rolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The service level's threshold the call rows were counted with (a setting).
-    answer_within_s: Mapped[float | None]
+    # What the rows were counted by (the indicators, the facts' revision, the timezone, the
+    # service level's threshold): rows of another version are not read, and are rolled again.
+    version: Mapped[str | None] = mapped_column(String(16))
 
 
 class RollupRow(Base):

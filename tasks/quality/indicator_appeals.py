@@ -178,9 +178,9 @@ def decide(session: Session, staff: Staff, appeal: IndicatorAppeal, upheld: bool
     session.refresh(appeal)
     if not won:
         raise InputError("appeal", "该申诉已处理", "already decided")
-    mark_now(session, Touched(appeals={appeal.id}))  # before the corrected figure is read
     indicator = indicators().get(appeal.indicator)
     if upheld:  # the figure as every screen now shows it, the tickets taken out
+        mark_now(session, Touched(appeals={appeal.id}))  # no rolled day may still count them
         _, _, appeal.corrected = _figure(session, appeal.filed_by, indicator,
                                          appeal.period_start, now, timezone)
         session.flush()

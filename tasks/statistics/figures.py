@@ -159,22 +159,31 @@ class Statistics:
                             dimension, self.exempt)
         return fact, [*where, *self._where(fact.c, indicator, unit)]
 
-    def grouped(self, indicator: Indicator, period: Period, unit: Unit,
-                dimension: str | None) -> Select:
-        """The aggregation SQL a figure comes from: the daily rollup for its fresh whole days,
-        the facts live for the rest (bench/ times it against the bare facts)."""
-        days, live = split(self.session, period, timezone=get_settings().timezone) \
+    def _rows(self, indicator: Indicator, period: Period, unit: Unit, dimension: str | None,
+              *, by_day: bool = False):
+        """The figure's fact rows: the daily rollup's for the period's fresh whole days, the rest
+        live (`by_day`: each row with its local day)."""
+        timezone = get_settings().timezone
+        days, live = split(self.session, period, timezone=timezone) \
             if rollable(indicator) else ([], [period])
+        if by_day:
+            live = [one for piece in live for one in day_parts(piece, timezone=timezone)]
         parts = []
         for part in live:
             fact, where = facts(indicator, replace(part, department_region=unit.region_id),
                                 dimension, self.exempt)
-            parts.append(select(fact.c.region_id, fact.c.department_id,
+            day = [literal(local_date(part.start, timezone), Date()).label("day")] * by_day
+            parts.append(select(*day, fact.c.region_id, fact.c.department_id,
                                 cast(fact.c.dim, String(100)).label("dim"), fact.c.num,
                                 fact.c.den).where(*where))
         if days:
-            parts.append(rolled_rows(indicator, dimension, days, period.now))
-        rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+            parts.append(rolled_rows(indicator, dimension, days, period.now, by_day=by_day))
+        return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+
+    def grouped(self, indicator: Indicator, period: Period, unit: Unit,
+                dimension: str | None) -> Select:
+        """The aggregation SQL a figure comes from (bench/ times it against the bare facts)."""
+        rows = self._rows(indicator, period, unit, dimension)
         return (select(rows.c.region_id, rows.c.department_id, rows.c.dim,
                        func.sum(rows.c.num), func.sum(rows.c.den))
                 .where(*self._where(rows.c, indicator, unit))
@@ -214,17 +223,7 @@ class Statistics:
         if not (self.sees(indicator) and rollable(indicator)) \
                 or period.end - period.start > timedelta(days=TREND_DAYS):
             return []
-        days, live = split(self.session, period, timezone=timezone)
-        parts = []
-        for part in (one for piece in live for one in day_parts(piece, timezone=timezone)):
-            fact, where = facts(indicator, replace(part, department_region=unit.region_id),
-                                None, self.exempt)
-            parts.append(select(literal(local_date(part.start, timezone), Date()).label("day"),
-                                fact.c.region_id, fact.c.department_id, fact.c.dim,
-                                fact.c.num, fact.c.den).where(*where))
-        if days:
-            parts.append(rolled_rows(indicator, None, days, period.now, by_day=True))
-        rows = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        rows = self._rows(indicator, period, unit, None, by_day=True)
         sums = {day: (num, den) for day, num, den in self.session.execute(
             select(rows.c.day, func.sum(rows.c.num), func.sum(rows.c.den))
             .where(*self._where(rows.c, indicator, unit)).group_by(rows.c.day))}

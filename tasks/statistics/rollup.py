@@ -8,6 +8,8 @@ commits; a stale day is read live until the hourly flow rolls it again. Rolling 
 it not stale, which waits for any writer that marked it, so a write is either seen by the roll
 or marks the day stale again after it."""
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -50,13 +52,24 @@ from tasks.statistics.aggregations import (
     indicators,
 )
 
-# A day is rolled this long after it ends, so no write of that day is still in flight.
+# A day is rolled this long after it ends (its last writes are committed by then).
 GRACE = timedelta(minutes=15)
+# Raise when a fact query (aggregations.py) changes what it counts: every day is rolled again.
+FACTS_REVISION = 1
+CHUNK = 5000  # ids per IN list, far below either database's limit on bound parameters
 FOREVER = datetime(9999, 1, 1, tzinfo=UTC)  # "now" for a roll: every clock is judged, by due
 
 
 def rollable(indicator: Indicator) -> bool:
     return indicator.aggregation not in CURRENT
+
+
+def rollup_version(timezone: str, answer_within_s: float = ANSWER_WITHIN_S) -> str:
+    """What rolled rows were counted by: a change of the indicator file, of a fact query's
+    revision, of the timezone or of the service level's threshold makes every day unrolled."""
+    shape = [FACTS_REVISION, timezone, answer_within_s, REPEAT_WINDOW.days,
+             [(i.key, i.aggregation, list(i.dimensions)) for i in indicators().indicators]]
+    return hashlib.sha256(json.dumps(shape, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
 # -- writes mark days stale ----------------------------------------------------------------
@@ -69,7 +82,7 @@ class Touched:
     new_faults: set[int] = field(default_factory=set)
     appeals: set[int] = field(default_factory=set)
     instants: set[datetime] = field(default_factory=set)  # of rows of no ticket: calls
-    moved: bool = False  # a department moved to another region: its steps' rows say the old
+    moved: bool = False  # a department changed region or kind: every day's rows may say the old
 
     def __bool__(self) -> bool:
         return bool(self.tickets or self.appeals or self.instants or self.moved)
@@ -83,6 +96,10 @@ def note_flush(session: Session, _context) -> None:
     """After each flush, remember what it wrote (an after_flush hook on every Session,
     tasks/core/db.py); the days are marked once, just before the commit."""
     touched = _touched(session)
+    for row in session.dirty:  # the days they were on before, too
+        touched.instants.update(_old_instants(row, deleted=False))
+    for row in session.deleted:
+        touched.instants.update(_old_instants(row, deleted=True))
     for row in chain(session.new, session.dirty, session.deleted):
         if isinstance(row, Ticket):
             touched.tickets.add(row.id)
@@ -95,16 +112,31 @@ def note_flush(session: Session, _context) -> None:
         elif isinstance(row, CallRecord):
             touched.instants.add(row.offered_at)
         elif isinstance(row, Department) and row not in session.new:
-            touched.moved = touched.moved or inspect(row).attrs.region_id.history.has_changes()
+            state = inspect(row).attrs
+            touched.moved = touched.moved or state.region_id.history.has_changes() \
+                or state.kind.history.has_changes()  # a centre's steps are no department's
 
 
-def mark_stale(session: Session, *, tickets: Iterable[int] = (), appeals: Iterable[int] = (),
+# The instants a row's facts are counted by (receipt, completion, a survey's, a call's).
+INSTANTS = {Ticket: "received_at", Step: "completed_at", Survey: "created_at",
+            CallRecord: "offered_at"}
+
+
+def _old_instants(row, deleted: bool) -> list[datetime]:
+    """A deleted row's instant, a changed row's before the change: that day is stale too."""
+    name = INSTANTS.get(type(row))
+    if name is None:
+        return []
+    values = [getattr(row, name)] if deleted else inspect(row).attrs[name].history.deleted
+    return [at for at in values if at is not None]
+
+
+def mark_stale(session: Session, *, tickets: Iterable[int] = (),
                instants: Iterable[datetime] = ()) -> None:
     """For writes no flush shows (UPDATE statements, bulk inserts): marked with the rest at the
     commit."""
     touched = _touched(session)
     touched.tickets.update(tickets)
-    touched.appeals.update(appeals)
     touched.instants.update(instants)
 
 
@@ -133,23 +165,33 @@ def mark_now(session: Session, touched: Touched) -> None:
     """Mark at once: for a reader in the same transaction (an upheld appeal's corrected figure)."""
     connection, timezone = session.connection(), get_settings().timezone
     if touched.moved:
-        mark_all(connection)
+        mark_days(connection, connection.scalars(select(RollupDay.day)), timezone=timezone)
+        return
     days, tickets = {local_date(at, timezone) for at in touched.instants}, set(touched.tickets)
-    if touched.appeals:
+    for ids in _chunks(touched.appeals):
         tickets.update(connection.scalars(select(appeal_tickets.c.ticket_id).where(
-            appeal_tickets.c.appeal_id.in_(sorted(touched.appeals)))))
-    if ids := sorted(tickets):
+            appeal_tickets.c.appeal_id.in_(ids))))
+    for ids in _chunks(tickets):
         days.update(local_date(at, timezone) for (at,) in connection.execute(union_all(
             select(Ticket.received_at.label("at")).where(Ticket.id.in_(ids)),
             select(Step.completed_at).where(Step.ticket_id.in_(ids),
                                             Step.completed_at.is_not(None)),
             select(Survey.created_at).where(Survey.ticket_id.in_(ids)))))
-    if touched.new_faults:  # reported late (on a past day): the next 30 days' faults may repeat it
+    for ids in _chunks(touched.new_faults):  # reported late: the next 30 days' faults may repeat
         for (received,) in connection.execute(select(Ticket.received_at).where(
-                Ticket.id.in_(sorted(touched.new_faults)))):
+                Ticket.id.in_(ids))):
             first = local_date(received, timezone)
             days.update(first + timedelta(days=n) for n in range(REPEAT_WINDOW.days + 1))
     mark_days(connection, days, timezone=timezone)
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(ids)
+    return (ordered[i:i + CHUNK] for i in range(0, len(ordered), CHUNK))
+
+
+def _upsert(connection: Connection):
+    return postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
 def mark_days(connection: Connection, days: Iterable[date], *, timezone: str) -> None:
@@ -158,15 +200,9 @@ def mark_days(connection: Connection, days: Iterable[date], *, timezone: str) ->
     past = sorted({d for d in days if d < today})
     if not past:
         return
-    upsert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = upsert(RollupDay).values([{"day": d, "stale": True} for d in past])
+    statement = _upsert(connection)(RollupDay).values([{"day": d, "stale": True} for d in past])
     connection.execute(statement.on_conflict_do_update(index_elements=[RollupDay.day],
                                                        set_={"stale": True}))
-
-
-def mark_all(connection: Connection) -> None:
-    """Every rolled day stale."""
-    connection.execute(RollupDay.__table__.update().values(stale=True))
 
 
 # -- rolling -------------------------------------------------------------------------------
@@ -180,17 +216,16 @@ def days_to_roll(session: Session, *, now: datetime, timezone: str) -> list[date
     first_seen = min(seen)
     first, last = local_date(first_seen, timezone), local_date(now - GRACE, timezone) - timedelta(1)
     fresh = set(session.scalars(select(RollupDay.day).where(
-        RollupDay.stale.is_(False), RollupDay.answer_within_s == ANSWER_WITHIN_S)))
+        RollupDay.stale.is_(False), RollupDay.version == rollup_version(timezone))))
     return [first + timedelta(n) for n in range((last - first).days + 1)
             if first + timedelta(n) not in fresh]
 
 
 def roll_day(session: Session, day: date, *, now: datetime, timezone: str) -> int:
     """Roll one day in the session's transaction; the rows written."""
-    upsert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    values = {"stale": False, "rolled_at": now, "answer_within_s": ANSWER_WITHIN_S}
+    values = {"stale": False, "rolled_at": now, "version": rollup_version(timezone)}
     # First, so a writer that marked the day holds us here until it commits (and is seen).
-    session.execute(upsert(RollupDay).values(day=day, **values)
+    session.execute(_upsert(session.connection())(RollupDay).values(day=day, **values)
                     .on_conflict_do_update(index_elements=[RollupDay.day], set_=values))
     session.execute(delete(RollupRow).where(RollupRow.day == day))
     period = Period(local_day_start(day, timezone), local_day_start(day + timedelta(1), timezone),
@@ -230,7 +265,7 @@ def split(session: Session, period: Period, *, timezone: str) -> tuple[list[date
         return [], [period]
     fresh = set(session.scalars(select(RollupDay.day).where(
         RollupDay.day.between(days[0], days[-1]), RollupDay.stale.is_(False),
-        RollupDay.answer_within_s == period.answer_within_s)))
+        RollupDay.version == rollup_version(timezone, period.answer_within_s))))
     live, start = [], period.start
     for day in days:
         if day in fresh:

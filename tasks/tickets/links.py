@@ -13,6 +13,7 @@ from models.messaging.outbox import OutboxMessage
 from models.tickets.links import LinkKind, TicketLink, link_problem, similarity
 from models.tickets.ticket import Event, Step, Ticket
 from tasks.messaging.outbox import enqueue
+from tasks.statistics.rollup import mark_stale
 
 SUGGEST_WINDOW = timedelta(hours=24)
 SUGGEST_SIMILARITY = 0.2  # share of character pairs in common
@@ -120,6 +121,7 @@ def close_members(session: Session, master: Ticket, *, by: str, now: datetime) -
                         .values(status=StepStatus.done, completed_at=now,
                                 form_data={"result": WITH_MASTER, "master": master.number})
                         .execution_options(synchronize_session=False))
+        mark_stale(session, tickets=[member.id])  # its callback, say, is done now
         for clock in member.clocks:
             if clock.met_at is None:
                 clock.met_at = max(met.get(clock.clock, now), member.received_at)
