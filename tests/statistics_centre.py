@@ -105,3 +105,9 @@ def build(session: Session, password_hash: str | None = None) -> dict:
                                wait_s=wait, talk_s=60, wrap_s=10))
     session.flush()
     return {"regions": regions, "departments": depts}
+
+
+def unit_ids(made: dict) -> dict[str, int]:
+    """What build made, as ids by code: regions' and departments' (their codes do not clash)."""
+    return {code: r.id for code, r in made["regions"].items()} | {
+        code: d.id for code, d in made["departments"].items()}

@@ -13,7 +13,7 @@ from tasks.core.db import session_scope
 from tasks.org.passwords import hash_password
 from tasks.statistics.figures import shown
 from tests.portal import PASSWORD, login
-from tests.statistics_centre import build
+from tests.statistics_centre import build, unit_ids
 
 DAY = "start=2025-09-30&end=2025-09-30"
 
@@ -22,9 +22,7 @@ DAY = "start=2025-09-30&end=2025-09-30"
 def centre(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
     with session_scope(db_url) as session:
-        made = build(session, hash_password(PASSWORD))
-        return {code: r.id for code, r in made["regions"].items()} | {
-            code: d.id for code, d in made["departments"].items()}
+        return unit_ids(build(session, hash_password(PASSWORD)))
 
 
 def table(html: str, table_id: str) -> list[list[str]]:

@@ -19,7 +19,7 @@ from models.tickets.ticket import Step, Ticket
 from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Statistics, Unit, local_period
-from tests.statistics_centre import DAY, NOW, at, build
+from tests.statistics_centre import DAY, NOW, at, build, unit_ids
 
 TZ = "Asia/Shanghai"
 
@@ -27,9 +27,7 @@ TZ = "Asia/Shanghai"
 @pytest.fixture
 def centre(db_url):
     with session_scope(db_url) as session:
-        ids = build(session)
-        return {code: r.id for code, r in ids["regions"].items()} | {
-            code: d.id for code, d in ids["departments"].items()}
+        return unit_ids(build(session))
 
 
 def stats_of(session, code: str) -> Statistics:

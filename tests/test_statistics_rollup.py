@@ -14,7 +14,7 @@ from tasks.core.db import session_scope
 from tasks.statistics.aggregations import indicators
 from tasks.statistics.figures import Unit, local_period
 from tasks.statistics.rollup import days_to_roll, roll_day, rollable, split
-from tests.statistics_centre import DAY, NOW, at, build
+from tests.statistics_centre import DAY, NOW, at, build, unit_ids
 from tests.test_statistics import TZ, stats_of
 
 WEEK = (DAY, DAY + timedelta(days=6))
@@ -23,9 +23,7 @@ WEEK = (DAY, DAY + timedelta(days=6))
 @pytest.fixture
 def centre(db_url):
     with session_scope(db_url) as session:
-        made = build(session)
-        return {code: r.id for code, r in made["regions"].items()} | {
-            code: d.id for code, d in made["departments"].items()}
+        return unit_ids(build(session))
 
 
 def snapshot(session, centre, first: date, last: date, now=NOW) -> dict:

@@ -22,7 +22,7 @@ from tasks.statistics.reports import reports
 from tasks.statistics.subscriptions import subscribers
 from tests.api import api_client, api_key
 from tests.portal import PASSWORD, login, post_form
-from tests.statistics_centre import DAY, NOW, at, build
+from tests.statistics_centre import DAY, NOW, at, build, unit_ids
 from tests.test_dashboard_pages import table
 
 PERIOD = "start=2025-09-30&end=2025-09-30"
@@ -33,8 +33,7 @@ def centre(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDLINE_VAR_DIR", str(tmp_path / "var"))
     with session_scope(db_url) as session:
         made = build(session, hash_password(PASSWORD))
-        ids = {code: r.id for code, r in made["regions"].items()} | {
-            code: d.id for code, d in made["departments"].items()}
+        ids = unit_ids(made)
         emails = {"P-ADM": "p-adm@js.example", "B-SUP": "b-sup@sz.example",
                   "A1-HEAD": "a1-head@nj.example"}
         for staff in session.scalars(select(Staff)):

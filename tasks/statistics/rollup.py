@@ -4,7 +4,7 @@ write, and telling a period's figures which of its days to read from it.
 A day's rows are what its facts said when it was rolled. A transaction that writes a ticket, a
 step, a clock, a survey or an appeal marks the local days those tickets' facts fall on stale (the
 ticket's day of receipt, its steps' days of completion, its surveys' days) just before it
-commits; a stale day is read live until the hourly flow rolls it again. Rolling a day first sets
+commits; a stale day is read live until the flow (every ten minutes) rolls it again. Rolling a day first sets
 it not stale, which waits for any writer that marked it, so a write is either seen by the roll
 or marks the day stale again after it."""
 
@@ -162,7 +162,8 @@ def forget_on_rollback(session: Session, previous) -> None:
 
 
 def mark_now(session: Session, touched: Touched) -> None:
-    """Mark at once: for a reader in the same transaction (an upheld appeal's corrected figure)."""
+    """Mark the days of what was touched: at the commit, or at once for a reader in the same
+    transaction (an upheld appeal's corrected figure)."""
     connection, timezone = session.connection(), get_settings().timezone
     if touched.moved:
         mark_days(connection, connection.scalars(select(RollupDay.day)), timezone=timezone)
@@ -251,32 +252,6 @@ def roll_day(session: Session, day: date, *, now: datetime, timezone: str) -> in
 
 # -- reading -------------------------------------------------------------------------------
 
-def split(session: Session, period: Period, *, timezone: str) -> tuple[list[date], list[Period]]:
-    """The period's whole days that the rollup holds fresh, and the rest as periods to read
-    live (today, stale or unrolled days, parts of a day)."""
-    first = local_date(period.start, timezone)
-    if local_day_start(first, timezone) < period.start:
-        first += timedelta(1)
-    days, day = [], first
-    while local_day_start(day + timedelta(1), timezone) <= period.end:
-        days.append(day)
-        day += timedelta(1)
-    if not days:
-        return [], [period]
-    fresh = set(session.scalars(select(RollupDay.day).where(
-        RollupDay.day.between(days[0], days[-1]), RollupDay.stale.is_(False),
-        RollupDay.version == rollup_version(timezone, period.answer_within_s))))
-    live, start = [], period.start
-    for day in days:
-        if day in fresh:
-            if start < (begins := local_day_start(day, timezone)):
-                live.append(replace(period, start=start, end=begins))
-            start = local_day_start(day + timedelta(1), timezone)
-    if start < period.end:
-        live.append(replace(period, start=start))
-    return sorted(fresh), live
-
-
 def day_parts(period: Period, *, timezone: str) -> list[Period]:
     """The period cut at each local midnight."""
     parts, start = [], period.start
@@ -285,6 +260,27 @@ def day_parts(period: Period, *, timezone: str) -> list[Period]:
         parts.append(replace(period, start=start, end=end))
         start = end
     return parts
+
+
+def split(session: Session, period: Period, *, timezone: str) -> tuple[list[date], list[Period]]:
+    """The period's whole days that the rollup holds fresh, and the rest as periods to read
+    live (today, stale or unrolled days, parts of a day), neighbours joined."""
+    parts = [(local_date(part.start, timezone), part) for part in day_parts(period, timezone=timezone)]
+    whole = [day for day, part in parts
+             if (part.start, part.end) == (local_day_start(day, timezone),
+                                           local_day_start(day + timedelta(1), timezone))]
+    fresh = set(session.scalars(select(RollupDay.day).where(
+        RollupDay.day.in_(whole), RollupDay.stale.is_(False),
+        RollupDay.version == rollup_version(timezone, period.answer_within_s)))) if whole else set()
+    live: list[Period] = []
+    for day, part in parts:
+        if day in fresh:  # a whole day (fresh is of those only)
+            continue
+        if live and live[-1].end == part.start:
+            live[-1] = replace(live[-1], end=part.end)
+        else:
+            live.append(part)
+    return sorted(fresh), live
 
 
 def rolled_rows(indicator: Indicator, dimension: str | None, days: list[date], now: datetime,
